@@ -1,0 +1,3 @@
+"""Firmware of a courier appliance for Awala (Relaynet) sneakernets."""
+
+__version__ = "0.1.0"

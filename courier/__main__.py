@@ -1,0 +1,7 @@
+"""Allow `python -m courier`."""
+
+import sys
+
+from courier.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Composition root: the daemon, its wiring, systemd notification."""

@@ -1,0 +1,1 @@
+"""CogRPC adapters: the server for private gateways and the client for Internet gateways."""

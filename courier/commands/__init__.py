@@ -1,0 +1,1 @@
+"""Sub-commands of the `courier` command line, one module each."""

@@ -1,0 +1,1 @@
+"""Network adapters: hotspot, firewall, uplink detection, mDNS, SRV resolution."""

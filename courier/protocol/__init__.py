@@ -1,0 +1,1 @@
+"""Sans-I/O Awala core: BER/DER, CMS SignedData, RAMF cargo and CCAs, certificates, validation."""

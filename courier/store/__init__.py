@@ -1,0 +1,1 @@
+"""Encrypted, power-loss-safe store of cargo and CCAs."""

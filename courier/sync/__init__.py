@@ -1,0 +1,1 @@
+"""Sans-I/O sync logic: what goes to whom, CCA lifecycle, session state machine."""

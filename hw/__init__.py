@@ -1,0 +1,1 @@
+"""Board support: real Raspberry Pi drivers and simulated ones."""

@@ -1,0 +1,1 @@
+"""Raspberry Pi board support (RPi.GPIO API, luma.oled)."""

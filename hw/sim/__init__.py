@@ -1,0 +1,1 @@
+"""Simulated board: scripted button, LED history, display that keeps PNG frames."""
