@@ -11,7 +11,8 @@ from courier.errors import CourierError
 
 # Each module defines `register(subparsers)`; heavy imports happen inside the command itself.
 COMMAND_MODULES: tuple[str, ...] = (
-    "courier.commands.inspect",
+    "courier.commands.config",
+    "courier.commands.net_setup",
 )
 
 

@@ -1,0 +1,311 @@
+"""Layered configuration: defaults, /etc/courier/courier.toml, drop-ins, environment, CLI flags."""
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from courier.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("/etc/courier/courier.toml")
+ENV_PREFIX = "COURIER_"
+SECRET_KEYS = frozenset({"passphrase"})
+HARDWARE_BACKENDS = frozenset({"sim", "rpi"})
+DISPLAYS = frozenset({"ssd1306", "sh1106", "none"})
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """Who the device is and which board it drives."""
+
+    name: str = "courier"
+    hardware: str = "sim"
+    data_dir: str = "/var/lib/courier"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The CogRPC server for private gateways."""
+
+    listen: tuple[str, ...] = ("0.0.0.0:21473",)
+    tls_address: str = "10.97.0.1"
+    max_concurrent_calls: int = 32
+    max_streams_per_connection: int = 3
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Quota and fairness of the cargo store."""
+
+    quota_fraction: float = 0.8
+    quota_bytes: int = 0
+    cca_reserve_bytes: int = 16 * 1024 * 1024
+    per_sender_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """When the hotspot session opens and closes."""
+
+    idle_close_seconds: int = 600
+    always_open: bool = False
+
+
+@dataclass(frozen=True)
+class InternetConfig:
+    """Delivery to and collection from Internet gateways."""
+
+    reply_wait_seconds: float = 10.0
+    concurrency: int = 4
+    gateways: Mapping[str, str] = field(default_factory=dict)
+    ca_file: str = ""
+
+
+@dataclass(frozen=True)
+class HotspotConfig:
+    """The Wi-Fi access point and the wired LANs served."""
+
+    interface: str = "wlan0"
+    country: str = "US"
+    channel: int = 6
+    subnet: str = "10.97.0.0/24"
+    max_clients: int = 10
+    wpa3: bool = False
+    lan_interfaces: tuple[str, ...] = ()
+    ssid: str = ""
+    passphrase: str = ""
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    """Tolerance for senders' clocks and our own."""
+
+    drift_tolerance_seconds: int = 7200
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    """Display, button and LEDs (BCM pin numbers)."""
+
+    display: str = "ssd1306"
+    i2c_port: int = 1
+    i2c_address: int = 0x3C
+    button_pin: int = 17
+    status_led_pin: int = 27
+    activity_led_pin: int = 22
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole effective configuration."""
+
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    internet: InternetConfig = field(default_factory=InternetConfig)
+    hotspot: HotspotConfig = field(default_factory=HotspotConfig)
+    clock: ClockConfig = field(default_factory=ClockConfig)
+    panel: PanelConfig = field(default_factory=PanelConfig)
+
+
+def load_config(
+    config_file: Path | None = DEFAULT_CONFIG_FILE,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Merge every layer into a Config; raise ConfigError listing every problem at once."""
+    problems: list[str] = []
+    layers: list[Mapping[str, Any]] = []
+    if config_file is not None:
+        for path in [config_file, *sorted(config_file.with_suffix(".toml.d").glob("*.toml"))]:
+            table = _read_toml(path, problems)
+            if table:
+                layers.append(table)
+    layers.append(_environment_layer(os.environ if environ is None else environ, problems))
+    if overrides:
+        layers.append(overrides)
+    merged: dict[str, dict[str, Any]] = {}
+    for each in layers:
+        for section, values in each.items():
+            if not isinstance(values, Mapping):
+                problems.append(f"[{section}] must be a table")
+                continue
+            merged.setdefault(section, {}).update(values)
+    config = _build(merged, problems)
+    problems.extend(check_config(config))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def check_config(config: Config) -> list[str]:
+    """Return the problems of values that have the right type but make no sense."""
+    problems: list[str] = []
+    checks: list[tuple[bool, str]] = [
+        (config.device.hardware in HARDWARE_BACKENDS,
+         f"[device] hardware must be one of {sorted(HARDWARE_BACKENDS)}"),
+        (_is_ip(config.server.tls_address), "[server] tls_address must be an IP address"),
+        (_is_network(config.hotspot.subnet), "[hotspot] subnet must be an IP network"),
+        (0 < config.store.quota_fraction <= 1, "[store] quota_fraction must be in (0, 1]"),
+        (0 < config.store.per_sender_fraction <= 1,
+         "[store] per_sender_fraction must be in (0, 1]"),
+        (config.store.quota_bytes >= 0, "[store] quota_bytes must not be negative"),
+        (config.store.cca_reserve_bytes >= 0, "[store] cca_reserve_bytes must not be negative"),
+        (config.session.idle_close_seconds >= 0,
+         "[session] idle_close_seconds must not be negative"),
+        (config.clock.drift_tolerance_seconds >= 0,
+         "[clock] drift_tolerance_seconds must not be negative"),
+        (config.internet.concurrency >= 1, "[internet] concurrency must be at least 1"),
+        (len(config.hotspot.country) == 2 and config.hotspot.country.isalpha(),
+         "[hotspot] country must be a two-letter ISO 3166 code"),
+        (config.panel.display in DISPLAYS, f"[panel] display must be one of {sorted(DISPLAYS)}"),
+    ]
+    problems.extend(message for ok, message in checks if not ok)
+    problems.extend(
+        f"[server] listen {endpoint!r} is not HOST:PORT"
+        for endpoint in config.server.listen if parse_endpoint(endpoint) is None
+    )
+    problems.extend(
+        f"[internet] gateways {address!r} = {endpoint!r} is not HOST:PORT"
+        for address, endpoint in config.internet.gateways.items()
+        if parse_endpoint(endpoint) is None
+    )
+    return problems
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_endpoint(text: str) -> tuple[str, int] | None:
+    """Return (host, port) of HOST:PORT or [IPv6]:PORT, or None."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        problems.append(f"{path}: {error}")
+        return {}
+
+
+def _environment_layer(environ: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """Read COURIER_SECTION__KEY=value variables (values parsed as TOML when they parse)."""
+    layer: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, key = name.removeprefix(ENV_PREFIX).lower().split("__", 1)
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def _build(merged: Mapping[str, Mapping[str, Any]], problems: list[str]) -> Config:
+    sections: dict[str, Any] = {}
+    known = {f.name: f for f in dataclasses.fields(Config)}
+    for section in merged:
+        if section not in known:
+            problems.append(f"unknown section [{section}]")
+    for name in known:
+        section_type = typing.get_type_hints(Config)[name]
+        sections[name] = _build_section(name, section_type, merged.get(name, {}), problems)
+    return Config(**sections)
+
+
+def _build_section(
+    name: str, section_type: type[Any], values: Mapping[str, Any], problems: list[str],
+) -> Any:
+    hints = typing.get_type_hints(section_type)
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in hints:
+            problems.append(f"[{name}] unknown key {key!r}")
+            continue
+        converted = _convert(value, hints[key])
+        if converted is _INVALID:
+            shown = _mask(key, value)
+            problems.append(f"[{name}] {key} = {shown!r} is not a {_type_name(hints[key])}")
+        else:
+            kwargs[key] = converted
+    return section_type(**kwargs)
+
+
+_INVALID = object()
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    """Return value as the hinted type, or _INVALID."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            return _INVALID
+        return tuple(items)
+    if origin in (Mapping, dict) or hint is Mapping:
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            return _INVALID
+        return types.MappingProxyType(dict(value))
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint in (str, bool) and type(value) is hint:
+        return value
+    return _INVALID
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return "list of strings"
+    if origin in (Mapping, dict):
+        return "table of strings"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _mask(key: str, value: Any) -> Any:
+    return "********" if key in SECRET_KEYS and value else value
+
+
+def as_masked_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """Return the configuration as plain data with secrets masked, for display."""
+    shown: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(config):
+        values = dataclasses.asdict(getattr(config, section.name))
+        shown[section.name] = {
+            key: _mask(key, dict(value) if isinstance(value, Mapping) else
+                       list(value) if isinstance(value, tuple) else value)
+            for key, value in values.items()
+        }
+    return shown

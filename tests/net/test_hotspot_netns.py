@@ -1,0 +1,101 @@
+"""A phone joins the hotspot: real dnsmasq lease, only the courier reachable, everything else fails fast."""
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.net.conftest import COURIER_ADDRESS, INTERNET_HOST, PYTHON, Lab, wait_for_line
+
+pytestmark = pytest.mark.netns
+
+DHCLIENT_SCRIPT = """#!/bin/sh
+case "$reason" in
+  BOUND|RENEW|REBIND|REBOOT)
+    ip addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
+    ip route replace default via "$new_routers"
+    printf '{"ip": "%s", "routers": "%s", "server": "%s", "dns": "%s"}\\n' \\
+      "$new_ip_address" "$new_routers" "$new_dhcp_server_identifier" \\
+      "$new_domain_name_servers" > {out}
+    ;;
+esac
+exit 0
+"""
+
+
+def _lease(lab: Lab) -> dict[str, str]:
+    out = lab.work / "lease.json"
+    script = lab.work / "dhclient-script"
+    script.write_text(DHCLIENT_SCRIPT.replace("{out}", str(out)))
+    script.chmod(stat.S_IRWXU)
+    lab.phone.run("dhclient", "-4", "-1", "-sf", str(script), "-lf", str(lab.work / "leases"),
+                  "-pf", str(lab.work / "dhclient.pid"), "wlan0", timeout=60)
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_phone_gets_lease_with_courier_as_server_router_and_dns(open_hotspot: Lab) -> None:
+    lease = _lease(open_hotspot)
+    assert lease["server"] == COURIER_ADDRESS
+    assert lease["routers"] == COURIER_ADDRESS
+    assert lease["dns"] == COURIER_ADDRESS
+    assert lease["ip"].startswith("10.97.0.") and lease["ip"] != COURIER_ADDRESS
+
+
+def test_phone_reaches_only_cogrpc_and_everything_else_is_rejected(open_hotspot: Lab) -> None:
+    lab = open_hotspot
+    _lease(lab)
+    courier_log, internet_log = lab.work / "listener-c.log", lab.work / "listener-i.log"
+    listener = str(REPO / "tests" / "net" / "listener.py")
+    lab.courier.popen([PYTHON, listener, "0.0.0.0:21473", "0.0.0.0:8080"], courier_log)
+    lab.internet.popen([PYTHON, listener, f"{INTERNET_HOST}:80"], internet_log)
+    wait_for_line(courier_log, "listening")
+    wait_for_line(internet_log, "listening")
+
+    cogrpc, other_port, internet = lab.probe(
+        lab.phone, ["connect", COURIER_ADDRESS, 21473], ["connect", COURIER_ADDRESS, 8080],
+        ["connect", INTERNET_HOST, 80])
+    assert cogrpc["outcome"] == "connected"
+    # Rejected, not dropped: the phone learns at once (a drop would end in "timeout").
+    assert other_port["outcome"] == "ECONNREFUSED"
+    assert internet["outcome"] in {"EHOSTUNREACH", "ECONNREFUSED", "ENETUNREACH"}
+    # Both targets exist: the courier itself reaches them, so only the firewall stops the phone.
+    own, upstream = lab.probe(lab.courier, ["connect", "127.0.0.1", 8080],
+                              ["connect", INTERNET_HOST, 80])
+    assert own["outcome"] == upstream["outcome"] == "connected"
+
+
+def test_dns_answers_only_the_courier_name_and_fails_fast_for_the_rest(open_hotspot: Lab) -> None:
+    lab = open_hotspot
+    _lease(lab)
+    own, internet = lab.probe(lab.phone, ["dns", COURIER_ADDRESS, "courier.lan"],
+                              ["dns", COURIER_ADDRESS, "example.com"])
+    assert own["rcode"] == "NOERROR"
+    assert own["addresses"] == [COURIER_ADDRESS]
+    assert internet["rcode"] in {"NXDOMAIN", "REFUSED"}
+
+
+def test_close_and_stop_remove_address_processes_and_firewall(lab: Lab) -> None:
+    log = lab.work / "net-setup.log"
+    run_dir = lab.work / "run"
+    process = lab.courier.popen(
+        [PYTHON, "-m", "courier", "net-setup", "--config", str(lab.config), "--data-dir",
+         str(lab.data_dir), "--run-dir", str(run_dir)], log)
+    wait_for_line(log, "net-setup ready")
+    assert "table inet courier" in lab.courier.run("nft", "list", "tables").stdout
+    request = ("import asyncio, json, sys; from pathlib import Path; "
+               "from courier.net.netsetup import request; "
+               "print(json.dumps(asyncio.run(request(Path(sys.argv[1]), sys.argv[2]))))")
+    sock = str(run_dir / "control.sock")
+    opened = json.loads(lab.courier.run(PYTHON, "-c", request, sock, "open", timeout=30).stdout)
+    assert opened["open"] is True
+    assert f"{COURIER_ADDRESS}/24" in lab.courier.run("ip", "addr", "show", "hs0").stdout
+    bad = lab.courier.run(PYTHON, "-c", request, sock, "rm -rf /", check=False)
+    assert bad.returncode != 0 and "unknown net-setup verb" in bad.stderr
+    closed = json.loads(lab.courier.run(PYTHON, "-c", request, sock, "close").stdout)
+    assert closed["open"] is False
+    assert COURIER_ADDRESS not in lab.courier.run("ip", "addr", "show", "hs0").stdout
+    assert lab.courier.stop(process) == 0
+    assert "courier" not in lab.courier.run("nft", "list", "tables").stdout
+    assert not Path(sock).exists()

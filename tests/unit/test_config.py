@@ -1,0 +1,98 @@
+"""Layered configuration: defaults, file, drop-ins, environment, overrides; all errors at once."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from courier.cli import main
+from courier.config import Config, as_masked_dict, load_config
+from courier.errors import ConfigError
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "absent.toml", environ={})
+    assert config == Config()
+    assert config.server.listen == ("0.0.0.0:21473",)
+
+
+def test_layers_apply_in_order(tmp_path: Path) -> None:
+    main_file = _write(tmp_path / "courier.toml", """
+[device]
+name = "from-file"
+[session]
+idle_close_seconds = 100
+[internet]
+gateways = { "gw.example" = "127.0.0.1:1234" }
+""")
+    _write(tmp_path / "courier.toml.d" / "10-site.toml", '[session]\nidle_close_seconds = 200\n')
+    environ = {"COURIER_SESSION__ALWAYS_OPEN": "true", "COURIER_DEVICE__NAME": "from-env",
+               "UNRELATED": "x"}
+    config = load_config(main_file, environ=environ, overrides={"device": {"hardware": "rpi"}})
+    assert config.device.name == "from-env"
+    assert config.device.hardware == "rpi"
+    assert config.session.idle_close_seconds == 200
+    assert config.session.always_open is True
+    assert dict(config.internet.gateways) == {"gw.example": "127.0.0.1:1234"}
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "courier.toml", """
+[device]
+hardware = "toaster"
+colour = "red"
+[server]
+listen = ["nohost"]
+[store]
+quota_fraction = "lots"
+[nonsense]
+x = 1
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad, environ={"COURIER_SESSION__IDLE_CLOSE_SECONDS": "-5"})
+    text = "\n".join(caught.value.problems)
+    for fragment in ("hardware must be one of", "unknown key 'colour'", "'nohost' is not HOST:PORT",
+                     "quota_fraction = 'lots' is not a float", "unknown section [nonsense]",
+                     "idle_close_seconds must not be negative"):
+        assert fragment in text
+    assert len(caught.value.problems) == 6
+
+
+def test_syntax_error_names_the_file(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "courier.toml", "[device\n")
+    with pytest.raises(ConfigError, match="courier.toml"):
+        load_config(bad, environ={})
+
+
+def test_secrets_are_masked_for_display(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "c.toml", '[hotspot]\nssid = "Courier-1"\npassphrase = "hunter22"\n')
+    shown = as_masked_dict(load_config(conf, environ={}))
+    assert shown["hotspot"]["ssid"] == "Courier-1"
+    assert shown["hotspot"]["passphrase"] == "********"
+
+
+def test_config_show_prints_valid_toml_without_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    conf = _write(tmp_path / "c.toml", '[hotspot]\npassphrase = "hunter22"\n'
+                  '[internet]\ngateways = { "gw.example" = "h:1" }\n')
+    assert main(["config", "show", "--config", str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert "hunter22" not in out
+    parsed = tomllib.loads(out)
+    assert parsed["hotspot"]["passphrase"] == "********"
+    assert parsed["internet"]["gateways"] == {"gw.example": "h:1"}
+
+
+def test_config_check_exits_non_zero_on_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    conf = _write(tmp_path / "c.toml", '[device]\nhardware = "x"\n')
+    assert main(["config", "check", "--config", str(conf)]) == 2
+    assert "hardware must be one of" in capsys.readouterr().err
