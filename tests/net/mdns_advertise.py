@@ -1,4 +1,4 @@
-"""Run inside a namespace: advertise CogRPC with courier.net.mdns; SIGUSR1 updates, SIGTERM stops."""
+"""Run inside a namespace: advertise CogRPC; SIGUSR1 updates the state, SIGTERM stops."""
 
 import asyncio
 import signal

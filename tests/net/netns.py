@@ -1,5 +1,6 @@
 """Throw-away network namespaces joined by veth pairs, removed with everything in them."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -68,10 +69,8 @@ class Netns:
             self.stop(process, timeout=5)
         pids = sh("ip", "netns", "pids", self.name, check=False).stdout.split()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 5
         while pids and time.monotonic() < deadline:
             pids = sh("ip", "netns", "pids", self.name, check=False).stdout.split()

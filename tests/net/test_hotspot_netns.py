@@ -1,4 +1,4 @@
-"""A phone joins the hotspot: real dnsmasq lease, only the courier reachable, everything else fails fast."""
+"""A phone joins the hotspot: real DHCP lease, only the courier reachable, the rest fails fast."""
 
 import json
 import stat
