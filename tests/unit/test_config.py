@@ -66,7 +66,7 @@ x = 1
 
 def test_syntax_error_names_the_file(tmp_path: Path) -> None:
     bad = _write(tmp_path / "courier.toml", "[device\n")
-    with pytest.raises(ConfigError, match="courier.toml"):
+    with pytest.raises(ConfigError, match=r"courier\.toml"):
         load_config(bad, environ={})
 
 
