@@ -302,7 +302,8 @@ def as_masked_dict(config: Config) -> dict[str, dict[str, Any]]:
     """Return the configuration as plain data with secrets masked, for display."""
     shown: dict[str, dict[str, Any]] = {}
     for section in dataclasses.fields(config):
-        values = dataclasses.asdict(getattr(config, section.name))
+        table = getattr(config, section.name)
+        values = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
         shown[section.name] = {
             key: _mask(key, dict(value) if isinstance(value, Mapping) else
                        list(value) if isinstance(value, tuple) else value)
