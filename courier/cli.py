@@ -12,6 +12,7 @@ from courier.errors import CourierError
 # Each module defines `register(subparsers)`; heavy imports happen inside the command itself.
 COMMAND_MODULES: tuple[str, ...] = (
     "courier.commands.config",
+    "courier.commands.inspect",
     "courier.commands.net_setup",
 )
 

@@ -1,0 +1,204 @@
+"""BER to DER normalisation for hostile input (PROTOCOL.md section 2: JS and JVM emit BER).
+
+Definite lengths are made minimal, indefinite lengths (JVM) become definite, and constructed
+strings (JS: OCTET STRING in 64 KiB chunks; JVM: 1000-byte chunks) are merged into one primitive.
+SET OF elements are NOT re-sorted: signed attributes must keep the signer's order to verify.
+Depth and element count are bounded and every length is checked against the bytes present, so
+hostile nesting or length fields fail fast with MalformedMessageError.
+"""
+
+from collections.abc import Container
+
+from courier.protocol.errors import MalformedMessageError
+
+MAX_DEPTH = 48
+MAX_ELEMENTS = 100_000
+_NOTHING: frozenset[bytes] = frozenset()
+
+# Universal string types whose BER constructed form is a list of chunks (X.690 8.21); BIT STRING
+# (3) is refused in constructed form: Awala never emits it and merging needs unused-bit rules.
+_STRING_TAGS = frozenset({4, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29, 30})
+
+
+def _fail(message: str, reason: str = "bad_encoding") -> MalformedMessageError:
+    return MalformedMessageError(f"BER: {message}", reason)
+
+
+def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int, bool]:
+    """Return (content start, length or -1 if indefinite, identifier end, minimal) at `pos`."""
+    if pos >= end:
+        raise _fail("truncated before identifier", "truncated")
+    first = data[pos]
+    ident_end = pos + 1 if first & 0x1F != 0x1F else _high_tag_end(data, pos, end)
+    if ident_end >= end:
+        raise _fail("truncated before length", "truncated")
+    octet = data[ident_end]
+    if octet < 0x80:
+        if ident_end + 1 + octet > end:
+            raise _fail(f"length {octet} exceeds the octets left", "truncated")
+        return ident_end + 1, octet, ident_end, True
+    if octet == 0x80:
+        if not first & 0x20:
+            raise _fail("indefinite length on a primitive")
+        return ident_end + 1, -1, ident_end, False
+    count = octet & 0x7F
+    if count > 4:  # 4 octets already exceed any message we accept
+        raise _fail("length field too long")
+    start = ident_end + 1 + count
+    if start > end:
+        raise _fail("truncated length", "truncated")
+    length = int.from_bytes(data[ident_end + 1:start], "big")
+    if start + length > end:
+        raise _fail(f"length {length} exceeds the {end - start} octets left", "truncated")
+    minimal = length >= 0x80 and data[ident_end + 1] != 0
+    return start, length, ident_end, minimal
+
+
+def _high_tag_end(data: bytes, pos: int, end: int) -> int:
+    """Return the end of a high tag number identifier (X.690 8.1.2.4), at most 4 octets long."""
+    ident_end = pos + 1
+    while True:
+        if ident_end >= end:
+            raise _fail("truncated tag", "truncated")
+        octet = data[ident_end]
+        ident_end += 1
+        if ident_end - pos > 5 or (ident_end == pos + 2 and octet == 0x80):
+            raise _fail("tag number too large or not minimal")
+        if not octet & 0x80:
+            return ident_end
+
+
+def encode_length(length: int) -> bytes:
+    """Return the DER length octets for `length`."""
+    if length < 0x80:
+        return bytes((length,))
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(octets),)) + octets
+
+
+class _Normaliser:
+    """One pass over one input; counts elements to bound the work."""
+
+    def __init__(self, data: bytes, known_der: Container[bytes]) -> None:
+        self.data = data
+        self.known_der = known_der
+        self.elements = 0
+
+    def element(self, pos: int, end: int, depth: int) -> tuple[int, bytes | None]:
+        """Normalise the element at `pos`; return (next pos, new encoding or None if DER)."""
+        data = self.data
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise _fail("too many elements")
+        header = read_header(data, pos, end)
+        start, length, ident_end, minimal = header
+        first = data[pos]
+        if first == 0:
+            raise _fail("unexpected end-of-contents")
+        if not first & 0x20:
+            return start + length, (None if minimal else self._rebuild(pos, ident_end,
+                                                                       data[start:start + length]))
+        if depth >= MAX_DEPTH:
+            raise _fail("nesting too deep", "too_deep")
+        if first & 0xC0 == 0 and first & 0x1F in _STRING_TAGS:
+            chunks: list[bytes] = []
+            after = self._string(pos, end, depth, first & 0xDF, chunks)
+            return after, bytes((first & 0xDF,)) + self._with_length(b"".join(chunks))
+        if first == 0x23:
+            raise _fail("constructed BIT STRING is not supported")
+        if length >= 0 and minimal and length > 256 and data[pos:start + length] in self.known_der:
+            return start + length, None
+        return self._constructed(pos, end, depth, header)
+
+    def _constructed(self, pos: int, end: int, depth: int,
+                     header: tuple[int, int, int, bool]) -> tuple[int, bytes | None]:
+        data = self.data
+        start, length, ident_end, minimal = header
+        limit = start + length if length >= 0 else end
+        spans: list[tuple[int, int, bytes | None]] = []
+        changed = not minimal
+        cursor = start
+        while True:
+            if length < 0:
+                if cursor + 1 < end and data[cursor] == 0 and data[cursor + 1] == 0:
+                    after = cursor + 2
+                    break
+            elif cursor == limit:
+                after = cursor
+                break
+            following, encoding = self.element(cursor, limit, depth + 1)
+            changed = changed or encoding is not None
+            spans.append((cursor, following, encoding))
+            cursor = following
+        if not changed:
+            return after, None
+        content = b"".join(data[a:b] if enc is None else enc for a, b, enc in spans)
+        return after, self._rebuild(pos, ident_end, content)
+
+    def _string(self, pos: int, end: int, depth: int, tag: int, chunks: list[bytes]) -> int:
+        """Collect the chunks of a constructed string of universal `tag`; return the next pos."""
+        data = self.data
+        start, length, _, _ = read_header(data, pos, end)
+        limit = start + length if length >= 0 else end
+        cursor = start
+        while True:
+            if length < 0:
+                if cursor + 1 < end and data[cursor] == 0 and data[cursor + 1] == 0:
+                    return cursor + 2
+            elif cursor == limit:
+                return cursor
+            self.elements += 1
+            if self.elements > MAX_ELEMENTS:
+                raise _fail("too many elements")
+            if cursor >= limit:
+                raise _fail("truncated constructed string", "truncated")
+            first = data[cursor]
+            if first & 0xDF != tag:
+                raise _fail("constructed string chunk of another type")
+            if first & 0x20:
+                if depth + 1 >= MAX_DEPTH:
+                    raise _fail("nesting too deep", "too_deep")
+                cursor = self._string(cursor, limit, depth + 1, tag, chunks)
+                continue
+            if cursor + 4 <= limit and data[cursor + 1] == 0x82:  # the JVM's 1000-octet chunks
+                chunk_start = cursor + 4
+                after = chunk_start + (data[cursor + 2] << 8 | data[cursor + 3])
+                if after > limit:
+                    raise _fail("chunk length exceeds the octets left", "truncated")
+            else:
+                chunk_start, chunk_length, _, _ = read_header(data, cursor, limit)
+                after = chunk_start + chunk_length
+            chunks.append(data[chunk_start:after])
+            cursor = after
+
+    def _rebuild(self, pos: int, ident_end: int, content: bytes) -> bytes:
+        return self.data[pos:ident_end] + self._with_length(content)
+
+    @staticmethod
+    def _with_length(content: bytes) -> bytes:
+        return encode_length(len(content)) + content
+
+
+def ber_to_der(data: bytes, known_der: Container[bytes] = _NOTHING) -> bytes:
+    """Return the DER form of one BER element filling `data` (the input itself if already DER).
+
+    `known_der` holds encodings already known to be DER (e.g. cached certificates): they are
+    copied without being walked again.
+    """
+    normaliser = _Normaliser(data, known_der)
+    after, encoding = normaliser.element(0, len(data), 0)
+    if after != len(data):
+        raise _fail(f"{len(data) - after} octets after the end of the value", "trailing_data")
+    return data if encoding is None else encoding
+
+
+def read_string(data: bytes, pos: int, end: int, tag: int) -> tuple[bytes, int]:
+    """Return (octets, next pos) of a universal string `tag`, primitive or constructed (BER)."""
+    if pos < end and data[pos] == tag:
+        start, length, _, _ = read_header(data, pos, end)
+        return data[start:start + length], start + length
+    if pos < end and data[pos] == tag | 0x20:
+        chunks: list[bytes] = []
+        after = _Normaliser(data, _NOTHING)._string(pos, end, 1, tag, chunks)
+        return b"".join(chunks), after
+    raise _fail(f"expected a string of tag 0x{tag:02x}", "bad_structure")

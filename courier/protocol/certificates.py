@@ -1,0 +1,151 @@
+"""Awala certificates (RS-002 as deployed) read with asn1crypto; node ids from the SPKI bytes.
+
+cryptography's `Certificate.extensions` refuses Awala delivery authorizations (JS: pathLen with
+cA=FALSE; JVM: DEFAULT cA=FALSE encoded explicitly), so fields and extensions are read with
+asn1crypto and cryptography is used only for the public key and signatures (PROTOCOL.md section 3).
+"""
+
+import hashlib
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
+from courier.protocol.signatures import verify_pss
+
+CACHE_SIZE = 256
+
+
+def node_id_from_spki(spki_der: bytes) -> str:
+    """Return the node id: "0" + hex SHA-256 of the DER SubjectPublicKeyInfo (RS-002)."""
+    return "0" + hashlib.sha256(spki_der).hexdigest()
+
+
+class Certificate:
+    """An X.509 certificate as Awala uses it; immutable, compared by its DER encoding."""
+
+    __slots__ = ("_issued_by", "_signature", "_signature_algorithm", "_tbs", "der", "is_ca",
+                 "issuer_der", "issuer_node_id", "node_id", "not_after", "not_before",
+                 "public_key", "serial_number")
+
+    der: bytes
+    node_id: str
+    issuer_node_id: str | None
+    not_before: datetime
+    not_after: datetime
+    is_ca: bool
+    public_key: rsa.RSAPublicKey
+    issuer_der: bytes
+    serial_number: int
+    _tbs: bytes
+    _signature: bytes
+    _signature_algorithm: bytes
+    _issued_by: dict[bytes, bool]
+
+    @classmethod
+    def from_der(cls, der: bytes) -> "Certificate":
+        """Return the certificate encoded by `der` (cached); raise MalformedMessageError."""
+        # Each OrderedDict operation is atomic under the GIL; a race costs a re-parse, no harm.
+        cached = _CACHE.get(der)
+        if cached is not None:
+            _CACHE.move_to_end(der)
+            return cached
+        certificate = cls._parse(bytes(der))
+        _CACHE[certificate.der] = certificate
+        while len(_CACHE) > CACHE_SIZE:
+            try:
+                _CACHE.popitem(last=False)
+            except KeyError:  # emptied by another thread meanwhile
+                break
+        return certificate
+
+    @classmethod
+    def _parse(cls, der: bytes) -> "Certificate":
+        fields: dict[str, Any] = {"der": der, "_issued_by": {}}
+        try:
+            parsed = asn1_x509.Certificate.load(der, strict=True)
+            tbs = parsed["tbs_certificate"]
+            spki = tbs["subject_public_key_info"].dump()
+            validity = tbs["validity"]
+            fields.update(
+                _tbs=tbs.dump(), _signature_algorithm=parsed["signature_algorithm"].dump(),
+                _signature=parsed["signature_value"].native,
+                not_before=validity["not_before"].native, not_after=validity["not_after"].native,
+                issuer_der=tbs["issuer"].dump(), serial_number=tbs["serial_number"].native,
+                public_key=serialization.load_der_public_key(spki),
+                node_id=node_id_from_spki(spki))
+            fields["is_ca"], fields["issuer_node_id"] = _read_extensions(tbs["extensions"])
+        except Exception as error:  # asn1crypto raises many types on hostile input
+            raise MalformedMessageError(f"unreadable certificate: {error}",
+                                        "bad_certificate") from error
+        if not isinstance(fields["public_key"], rsa.RSAPublicKey):
+            raise MalformedMessageError("certificate key is not RSA (RS-018)", "bad_certificate")
+        if not all(isinstance(fields[name], datetime) for name in ("not_before", "not_after")):
+            raise MalformedMessageError("certificate validity out of range", "bad_certificate")
+        self = cls.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Certificate is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Certificate is immutable")
+
+    def is_issued_by(self, issuer: "Certificate") -> bool:
+        """Tell whether `issuer`'s key made this certificate's RSA-PSS signature."""
+        known: bool | None = self._issued_by.get(issuer.der)
+        if known is None:
+            try:
+                verify_pss(issuer.public_key, self._signature, self._tbs,
+                           self._signature_algorithm)
+                known = True
+            except InvalidSignatureError:
+                known = False
+            self._issued_by[issuer.der] = known
+        return known
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Certificate) and other.der == self.der
+
+    def __hash__(self) -> int:
+        return hash(self.der)
+
+    def __repr__(self) -> str:
+        return f"Certificate(node_id={self.node_id!r}, not_after={self.not_after.isoformat()})"
+
+
+def _read_extensions(extensions: Any) -> tuple[bool, str | None]:
+    """Return (cA flag, issuer node id from the AKI keyIdentifier) from asn1crypto extensions."""
+    is_ca = False
+    issuer_node_id = None
+    for extension in extensions:
+        name = extension["extn_id"].native
+        if name == "basic_constraints":
+            is_ca = bool(extension["extn_value"].parsed["ca"].native)
+        elif name == "authority_key_identifier":
+            key_id = extension["extn_value"].parsed["key_identifier"].native
+            # RS-002: AKI = SHA-256 of the issuer's SPKI, hence "0" + hex(AKI) = issuer node id.
+            issuer_node_id = None if key_id is None else "0" + key_id.hex()
+    return is_ca, issuer_node_id
+
+
+def is_cached(der: bytes) -> bool:
+    """Tell whether `der` is a certificate already parsed (and hence known to be DER)."""
+    return der in _CACHE
+
+
+class _KnownDer:
+    """A container view of the certificate cache for the BER normaliser."""
+
+    def __contains__(self, item: object) -> bool:
+        return item in _CACHE
+
+
+_CACHE: "OrderedDict[bytes, Certificate]" = OrderedDict()
+KNOWN_DER = _KnownDer()

@@ -1,0 +1,195 @@
+"""RAMF (RS-001 as deployed): format signature, signed field set, and the parsed message."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+
+from courier.protocol.ber import ber_to_der
+from courier.protocol.ber_reader import BerReader, NotDerError
+from courier.protocol.certificates import Certificate
+from courier.protocol.cms import verify_signed_data
+from courier.protocol.errors import (
+    MalformedMessageError,
+    MessageTooLargeError,
+    WrongMessageTypeError,
+)
+
+# Limits used by both reference libraries (PROTOCOL.md section 2); checked at parse time because
+# they bound the representation itself, as the libraries' deserialisers do.
+MAX_MESSAGE_SIZE = 9_437_184
+MAX_PAYLOAD_SIZE = 8 * 1024 * 1024
+MAX_MESSAGE_ID_LENGTH = 64
+MAX_ADDRESS_LENGTH = 1024
+MAX_TTL = 15_552_000
+FORMAT_SIGNATURE = b"Awala"
+OBSOLETE_FORMAT_SIGNATURE = b"Relaynet"
+MESSAGE_VERSION = 0x00
+HEADER_LENGTH = len(FORMAT_SIGNATURE) + 2
+_VISIBLE = re.compile(rb"[\x20-\x7e]*")  # X.680 VisibleString: printable ASCII and space
+
+
+class MessageType(IntEnum):
+    """The RAMF concrete message type octet of what a courier relays."""
+
+    CARGO = 0x43
+    CCA = 0x44
+
+
+_TYPES = {int(kind): kind for kind in MessageType}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A RAMF recipient: a node id, plus the Internet address when Internet-bound."""
+
+    id: str
+    internet_address: str | None = None
+
+
+@dataclass(frozen=True)
+class RamfMessage:
+    """A parsed, signature-checked RAMF message; relay `serialized`, never re-serialise."""
+
+    message_type: MessageType
+    recipient: Recipient
+    id: str
+    creation_date: datetime
+    ttl: int
+    payload: bytes
+    sender_certificate: Certificate
+    ca_certificates: tuple[Certificate, ...]
+    serialized: bytes
+
+    @property
+    def expiry_date(self) -> datetime:
+        """Return creation date + TTL (RS-001)."""
+        return self.creation_date + timedelta(seconds=self.ttl)
+
+    @property
+    def payload_size(self) -> int:
+        """Return the payload length in octets."""
+        return len(self.payload)
+
+    @property
+    def sender_id(self) -> str:
+        """Return the node id of the sender's certificate."""
+        return self.sender_certificate.node_id
+
+    @property
+    def is_internet_bound(self) -> bool:
+        """Tell whether the recipient carries an Internet address."""
+        return self.recipient.internet_address is not None
+
+
+def parse_message(data: bytes, expected_type: MessageType | None = None) -> RamfMessage:
+    """Check the syntax and signature of a RAMF message; validate its meaning separately."""
+    if type(data) is not bytes:
+        data = bytes(data)
+    if len(data) > MAX_MESSAGE_SIZE:
+        raise MessageTooLargeError(
+            f"message of {len(data)} octets exceeds {MAX_MESSAGE_SIZE}", "too_large")
+    message_type = _read_format_signature(data, expected_type)
+    signed = verify_signed_data(data, HEADER_LENGTH)
+    recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.content)
+    return RamfMessage(message_type, recipient, message_id, creation_date, ttl, payload,
+                       signed.signer, signed.ca_certificates, data)
+
+
+def _read_format_signature(data: bytes, expected_type: MessageType | None) -> MessageType:
+    if data.startswith(OBSOLETE_FORMAT_SIGNATURE):
+        raise MalformedMessageError(
+            'obsolete "Relaynet" format signature: the sender must upgrade to "Awala"',
+            "obsolete_format")
+    if len(data) < HEADER_LENGTH:
+        raise MalformedMessageError("too short for a RAMF format signature", "truncated")
+    if not data.startswith(FORMAT_SIGNATURE):
+        raise MalformedMessageError('RAMF format signature must begin with "Awala"',
+                                    "bad_format_signature")
+    octet = data[5]
+    message_type = _TYPES.get(octet)
+    if message_type is None:
+        raise WrongMessageTypeError(f"message type 0x{octet:02x} is not cargo or CCA",
+                                    "unknown_type")
+    if expected_type is not None and message_type is not expected_type:
+        raise WrongMessageTypeError(
+            f"expected {expected_type.name} (0x{expected_type:02x}), got {message_type.name}",
+            "wrong_type")
+    if data[6] != MESSAGE_VERSION:
+        raise MalformedMessageError(f"message version 0x{data[6]:02x} is not 0x00",
+                                    "unsupported_version")
+    return message_type
+
+
+def _field_error(message: str, reason: str = "bad_field_set") -> MalformedMessageError:
+    return MalformedMessageError(f"RAMF field set: {message}", reason)
+
+
+def parse_field_set(encoded: bytes) -> tuple[Recipient, str, datetime, int, bytes]:
+    """Decode the signed field set: (recipient, id, creation date, ttl, payload)."""
+    try:
+        return _read_field_set(encoded)
+    except NotDerError:
+        try:
+            return _read_field_set(ber_to_der(encoded))
+        except NotDerError:
+            raise _field_error("not normalisable to DER") from None
+
+
+def _read_field_set(data: bytes) -> tuple[Recipient, str, datetime, int, bytes]:
+    reader = BerReader(data)
+    top = reader.element(0, len(data))
+    if top[0] != 0x30 or top[4] != len(data):
+        raise _field_error("not one SEQUENCE")
+    # Every element is context-specific IMPLICIT [0]..[4]; only the recipient is constructed.
+    recipient, ident, date, ttl, payload = reader.children(
+        top, 0xA0, 0x81, 0x82, 0x83, 0x84, what="the RAMF field set")
+    parts = reader.children(recipient, what="the recipient")
+    if tuple(p[0] for p in parts) not in ((0x80,), (0x80, 0x81)):
+        raise _field_error("recipient must be [0] id and optional [1] internetAddress")
+    address = None
+    if len(parts) == 2:
+        address = _visible(data[parts[1][2]:parts[1][3]], "Internet address", MAX_ADDRESS_LENGTH)
+    if payload[3] - payload[2] > MAX_PAYLOAD_SIZE:
+        raise MessageTooLargeError(
+            f"payload of {payload[3] - payload[2]} octets exceeds {MAX_PAYLOAD_SIZE}",
+            "payload_too_large")
+    return (Recipient(_visible(data[parts[0][2]:parts[0][3]], "recipient id", MAX_ADDRESS_LENGTH),
+                      address),
+            _visible(data[ident[2]:ident[3]], "message id", MAX_MESSAGE_ID_LENGTH),
+            _date(data[date[2]:date[3]]), _ttl(data[ttl[2]:ttl[3]]),
+            data[payload[2]:payload[3]])
+
+
+def _visible(raw: bytes, what: str, limit: int) -> str:
+    if len(raw) > limit:
+        raise _field_error(f"{what} of {len(raw)} characters exceeds {limit}", "field_too_long")
+    if _VISIBLE.fullmatch(raw) is None:
+        raise _field_error(f"{what} is not a VisibleString")
+    return raw.decode("ascii")
+
+
+def _date(raw: bytes) -> datetime:
+    # RS-001 as deployed: 14 digits YYYYMMDDHHmmss in UTC, no zone letter, no fraction.
+    if len(raw) != 14 or not raw.isdigit():
+        raise _field_error("creationDate must be 14 digits YYYYMMDDHHmmss", "bad_date")
+    rest, second = divmod(int(raw), 100)
+    rest, minute = divmod(rest, 100)
+    rest, hour = divmod(rest, 100)
+    rest, day = divmod(rest, 100)
+    year, month = divmod(rest, 100)
+    if year >= 9999:  # leave room for creation + TTL + drift arithmetic (datetime ends in 9999)
+        raise _field_error(f"creationDate year {year} is out of range", "bad_date")
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        raise _field_error(f"creationDate {raw!r} is not a date", "bad_date") from None
+
+
+def _ttl(raw: bytes) -> int:
+    if not raw or len(raw) > 5:
+        raise _field_error("ttl INTEGER has a bad length", "bad_ttl")
+    ttl = int.from_bytes(raw, "big", signed=True)
+    if not 0 <= ttl <= MAX_TTL:
+        raise _field_error(f"ttl {ttl} is outside 0..{MAX_TTL}", "bad_ttl")
+    return ttl
