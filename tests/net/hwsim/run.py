@@ -1,0 +1,185 @@
+"""Check our hostapd/dnsmasq/nftables files on real mac80211_hwsim radios in a qemu guest.
+
+Usage (root): .venv/bin/python -m tests.net.hwsim.run
+Builds (once, cached by package list) a small Debian amd64 guest with mmdebstrap, boots it with
+our rendered configurations, and checks that a WPA2 and a WPA3-SAE phone associate, get a lease
+with the courier as DHCP server and router, reach CogRPC and are refused elsewhere.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from courier.net.credentials import generate_wifi_credentials
+from courier.net.plan import make_plan
+from courier.net.render import RadioSettings, render_dnsmasq, render_hostapd, render_nftables
+
+HERE = Path(__file__).resolve().parent
+NET_TESTS = HERE.parent
+CACHE = Path(os.environ.get("COURIER_HWSIM_CACHE", "/var/cache/courier-hwsim"))
+PACKAGES = [line.split("#")[0].strip() for line in (HERE / "packages.txt").read_text().splitlines()
+            if line.split("#")[0].strip()]
+
+
+def base_guest() -> tuple[Path, Path]:
+    """Return (kernel, base initramfs), building them once per package list."""
+    key = hashlib.sha256("\n".join(PACKAGES).encode()).hexdigest()[:16]
+    folder = CACHE / key
+    kernel, initramfs = folder / "vmlinuz", folder / "base.cpio.gz"
+    if kernel.exists() and initramfs.exists():
+        return kernel, initramfs
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as work:
+        root = Path(work) / "root"
+        print(f"building the hwsim guest ({len(PACKAGES)} packages) ...", flush=True)
+        subprocess.run(
+            ["mmdebstrap", "--variant=minbase", "--mode=root", "--quiet",
+             f"--include={','.join(PACKAGES)}",
+             "bookworm", str(root)], check=True)
+        vmlinuz = sorted((root / "boot").glob("vmlinuz-*"))[-1]
+        shutil.copy(vmlinuz, kernel)
+        _prune(root)
+        _cpio(root, initramfs)
+    return kernel, initramfs
+
+
+# Module trees the guest needs (Wi-Fi, netfilter, crypto for CCMP/PMF); the rest of the kernel's
+# modules and all documentation are dropped so the initramfs unpacks in seconds under emulation.
+KEEP_MODULES = ("kernel/net", "kernel/crypto", "kernel/lib", "kernel/arch",
+                "kernel/drivers/net/wireless/mac80211_hwsim", "kernel/drivers/virtio")
+DROP = ("boot", "usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/info",
+        "usr/share/zoneinfo", "var/cache/apt", "var/lib/apt/lists", "usr/share/i18n",
+        "usr/lib/udev/hwdb.d", "usr/lib/udev/hwdb.bin", "usr/lib/x86_64-linux-gnu/gconv",
+        "usr/share/perl", "usr/lib/x86_64-linux-gnu/perl", "var/lib/dpkg/info")
+
+
+def _prune(root: Path) -> None:
+    for relative in DROP:
+        shutil.rmtree(root / relative, ignore_errors=True)
+    for release in (root / "lib" / "modules").iterdir():
+        kernel_dir = release / "kernel"
+        for path in sorted(kernel_dir.rglob("*"), reverse=True):
+            relative = str(path.relative_to(release))
+            keep = any(relative.startswith(k) or k.startswith(relative) for k in KEEP_MODULES)
+            if not keep:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        subprocess.run(["chroot", str(root), "/sbin/depmod", release.name], check=True)
+
+
+def _cpio(root: Path, out: Path) -> None:
+    files = subprocess.run(["find", ".", "-mindepth", "1"], cwd=root, check=True,
+                           capture_output=True).stdout
+    with out.open("wb") as sink:
+        cpio = subprocess.Popen(["cpio", "--quiet", "-o", "-H", "newc"], cwd=root,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        gzip = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout, stdout=sink)
+        assert cpio.stdin is not None and cpio.stdout is not None
+        cpio.stdin.write(files)
+        cpio.stdin.close()
+        cpio.stdout.close()
+        if cpio.wait() != 0 or gzip.wait() != 0:
+            raise RuntimeError("cpio failed")
+
+
+def overlay(stage: Path) -> None:
+    """Write /init and /etc/courier-test with our rendered configurations."""
+    test = stage / "etc" / "courier-test"
+    test.mkdir(parents=True)
+    plan = make_plan("wlan0", "10.97.0.0/24")
+    creds = generate_wifi_credentials()
+    for phase, wpa3 in (("wpa2", False), ("wpa3", True)):
+        radio = RadioSettings(country="DE", channel=6, max_clients=10, wpa3=wpa3)
+        (test / f"hostapd-{phase}.conf").write_text(
+            render_hostapd(plan, creds, radio, "/run/hostapd"))
+        key_mgmt = "SAE\n  ieee80211w=2" if wpa3 else "WPA-PSK"
+        (test / f"wpa-{phase}.conf").write_text(
+            "ctrl_interface=/run/wpa_supplicant\n"
+            f'network={{\n  ssid="{creds.ssid}"\n  psk="{creds.passphrase}"\n'
+            f"  key_mgmt={key_mgmt}\n}}\n")
+    (test / "dnsmasq.conf").write_text(render_dnsmasq(plan, "/run/courier-net"))
+    (test / "nftables.nft").write_text(render_nftables(["wlan0"], []))
+    shutil.copy(NET_TESTS / "listener.py", test / "listener.py")
+    shutil.copy(HERE / "probe.py", test / "probe.py")
+    script = test / "dhclient-script"
+    from tests.net.test_hotspot_netns import DHCLIENT_SCRIPT  # noqa: PLC0415
+
+    script.write_text(DHCLIENT_SCRIPT.replace("{out}", "/tmp/lease.json"))
+    script.chmod(0o755)
+    init = stage / "init"
+    shutil.copy(HERE / "guest-init", init)
+    init.chmod(0o755)
+
+
+def boot(kernel: Path, initramfs: Path, timeout: float) -> list[dict[str, object]]:
+    """Boot the guest and return its HWSIM-RESULT records."""
+    with tempfile.TemporaryDirectory() as work:
+        stage, combined = Path(work) / "stage", Path(work) / "initramfs.gz"
+        overlay(stage)
+        _cpio(stage, Path(work) / "overlay.cpio.gz")
+        with combined.open("wb") as sink:
+            for part in (initramfs, Path(work) / "overlay.cpio.gz"):
+                sink.write(part.read_bytes())
+        # TCG: KVM is not usable on these build machines (DEVICE.md).
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "1024",
+                "-smp", "2", "-nographic", "-no-reboot", "-kernel", str(kernel),
+                "-initrd", str(combined), "-append",
+                "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3"]
+        started = time.monotonic()
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                             check=False, stdin=subprocess.DEVNULL).stdout
+        print(f"guest ran {time.monotonic() - started:.0f} s", flush=True)
+    lines = [line for line in out.splitlines() if line.startswith(("HWSIM", "Kernel panic"))]
+    if os.environ.get("HWSIM_VERBOSE"):
+        print(out[-6000:])
+    print("\n".join(lines), flush=True)
+    return [json.loads(line.split(" ", 1)[1]) for line in lines
+            if line.startswith("HWSIM-RESULT")]
+
+
+def check(results: list[dict[str, object]]) -> list[str]:
+    """Return what went wrong, phase by phase."""
+    problems: list[str] = []
+    phases = {str(r.get("phase")): r for r in results}
+    for phase, key_mgmt in (("wpa2", "WPA2-PSK"), ("wpa3", "SAE")):
+        result = phases.get(phase)
+        if result is None:
+            problems.append(f"{phase}: no result")
+            continue
+        lease = result.get("lease")
+        probes = str(result.get("probes"))
+        if result.get("associated") != "yes":
+            problems.append(f"{phase}: the phone did not associate")
+        if result.get("key_mgmt") != key_mgmt:
+            problems.append(f"{phase}: key management {result.get('key_mgmt')}, not {key_mgmt}")
+        if not isinstance(lease, dict) or lease.get("server") != "10.97.0.1" \
+                or lease.get("routers") != "10.97.0.1":
+            problems.append(f"{phase}: lease {lease} does not name the courier as server+router")
+        if "'port': 21473, 'outcome': 'connected'" not in probes:
+            problems.append(f"{phase}: CogRPC port not reachable: {probes}")
+        if "'port': 8080, 'outcome': 'ECONNREFUSED'" not in probes:
+            problems.append(f"{phase}: another port was not refused: {probes}")
+    return problems
+
+
+def main() -> int:
+    """Build if needed, boot, check; exit 0 only if every phase passed."""
+    if os.geteuid() != 0:
+        print("the hwsim check needs root (mmdebstrap)", file=sys.stderr)
+        return 2
+    kernel, initramfs = base_guest()
+    problems = check(boot(kernel, initramfs, timeout=float(os.environ.get("HWSIM_TIMEOUT", "600"))))
+    print("\n".join(problems) if problems else "hwsim: WPA2 and WPA3 phones served", flush=True)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
