@@ -1,0 +1,362 @@
+"""The store on flash: sealed object files, a SQLite index, group commit, recovery at open."""
+
+import contextlib
+import json
+import logging
+import math
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from courier.errors import StoreError
+from courier.store import index
+from courier.store.fsio import DurableIO
+from courier.store.keys import StoreKeys, destroy_master_key, ensure_master_key, load_master_key
+from courier.store.model import (
+    CorruptObjectError,
+    Direction,
+    Kind,
+    ObjectMeta,
+    ObjectNotFoundError,
+    PutResult,
+    StoredObject,
+    StoreFullError,
+    StoreStats,
+)
+from courier.store.policy import Quota
+
+LOG = logging.getLogger(__name__)
+AEAD_TAG = 16
+
+
+def meta_to_json(meta: ObjectMeta) -> bytes:
+    """Serialise metadata for sealing."""
+    return json.dumps({
+        "kind": meta.kind.value, "direction": meta.direction.value,
+        "recipient_id": meta.recipient_id, "internet_address": meta.internet_address,
+        "sender_id": meta.sender_id, "message_id": meta.message_id,
+        "expiry": meta.expiry.timestamp(), "size": meta.size,
+    }).encode()
+
+
+def meta_from_json(raw: bytes) -> ObjectMeta:
+    """Parse metadata that was sealed by meta_to_json."""
+    value = json.loads(raw)
+    return ObjectMeta(
+        kind=Kind(value["kind"]), direction=Direction(value["direction"]),
+        recipient_id=value["recipient_id"], internet_address=value["internet_address"],
+        sender_id=value["sender_id"], message_id=value["message_id"],
+        expiry=datetime.fromtimestamp(value["expiry"], UTC), size=value["size"])
+
+
+def unexpired_bound(now: datetime) -> int:
+    """Return the smallest whole-second expiry that is not expired at `now`."""
+    return math.ceil(now.timestamp())
+
+
+@dataclass
+class _Pending:
+    row: index.Row
+    kind: Kind
+    temp: Path
+    done: bool = False
+    result: PutResult | None = None
+    error: StoreError | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+
+class FileStore:
+    """Objects sealed with ChaCha20-Poly1305 in files named by random refs, indexed in SQLite."""
+
+    def __init__(self, data_dir: Path, keys: StoreKeys, quota: Quota, io: DurableIO) -> None:
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / "store"
+        self.objects = self.root / "objects"
+        self.temp = self.root / "tmp"
+        self.quarantine = self.root / "quarantine"
+        for folder in (self.root, self.objects, self.temp, self.quarantine):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._keys = keys
+        self._quota = quota
+        self._io = io
+        self._db = index.connect(self.root / "index.sqlite")
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leader = False
+        self._queue_lock = threading.Lock()
+        self.recovery_report: dict[str, int] = self._recover()
+
+    @classmethod
+    def open(cls, data_dir: Path, *, quota_bytes: int = 0, quota_fraction: float = 0.8,
+             cca_reserve_bytes: int = 16 * 1024 * 1024, per_sender_fraction: float = 0.25,
+             io: DurableIO | None = None, create_key: bool = True) -> "FileStore":
+        """Open (creating if needed) the store under data_dir, recovering from any crash."""
+        data_dir = Path(data_dir)
+        if create_key:
+            ensure_master_key(data_dir)
+        keys = StoreKeys.from_master(load_master_key(data_dir))
+        (data_dir / "store").mkdir(mode=0o700, parents=True, exist_ok=True)
+        total = quota_bytes or int(quota_fraction * filesystem_bytes(data_dir / "store"))
+        quota = Quota(total_bytes=total, cca_reserve_bytes=min(cca_reserve_bytes, total // 4),
+                      per_sender_fraction=per_sender_fraction)
+        return cls(data_dir, keys, quota, io or DurableIO())
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
+        """Seal, write, fsync, rename, fsync the directory, commit the index: then return."""
+        dedup = self._keys.lookup_hash("dedup", meta.sender_id, meta.message_id)
+        with self._lock:
+            existing = index.find_duplicate(self._db, dedup)
+        if existing is not None:
+            return PutResult(ref=existing, duplicate=True)
+        ref = secrets.token_hex(16)
+        address_h = (self._keys.lookup_hash("address", meta.internet_address)
+                     if meta.internet_address is not None else None)
+        row = index.Row(
+            ref=ref, kind=meta.kind.value, direction=meta.direction.value,
+            recipient_h=self._keys.lookup_hash("recipient", meta.recipient_id),
+            address_h=address_h, sender_h=self._keys.lookup_hash("sender", meta.sender_id),
+            dedup_h=dedup, expiry=int(meta.expiry.timestamp()), size=len(data),
+            meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
+        pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
+        self._io.write_synced(pending.temp, self._keys.seal(ref, b"data", data))
+        self._group_commit(pending)
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _group_commit(self, pending: _Pending) -> None:
+        """Queue the put; one thread at a time commits everything queued in one fsync round."""
+        with self._queue_lock:
+            self._queue.append(pending)
+        while not pending.done:
+            with self._queue_lock:
+                lead = not self._leader and bool(self._queue)
+                if lead:
+                    self._leader = True
+                    batch, self._queue = self._queue, []
+            if not lead:
+                pending.event.wait(0.05)
+                continue
+            try:
+                self._commit_batch(batch)
+            finally:
+                with self._queue_lock:
+                    self._leader = False
+                for item in batch:
+                    item.done = True
+                    item.event.set()
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        accepted: list[_Pending] = []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for item in batch:
+                    self._admit(item, accepted)
+                for item in accepted:
+                    self._io.rename(item.temp, self.objects / item.row.ref)
+                if accepted:
+                    self._io.fsync_dir(self.objects)
+                index.insert(self._db, [item.row for item in accepted])
+                self._db.execute("COMMIT")
+            except (OSError, sqlite3.Error) as error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                for item in batch:
+                    item.error = StoreError(f"could not store the object: {error}")
+                    item.result = None
+                LOG.error("store commit failed: %s", error)  # noqa: TRY400 (no traceback needed)
+        for item in batch:
+            if item.result is None or item.result.duplicate or item.error is not None:
+                self._io.unlink(item.temp)
+        for item in batch:
+            if item.error is not None and item in accepted:
+                self._io.unlink(self.objects / item.row.ref)
+
+    def _admit(self, item: _Pending, accepted: list[_Pending]) -> None:
+        existing = index.find_duplicate(self._db, item.row.dedup_h)
+        if existing is None:
+            existing = next((a.row.ref for a in accepted if a.row.dedup_h == item.row.dedup_h),
+                            None)
+        if existing is not None:
+            item.result = PutResult(ref=existing, duplicate=True)
+            return
+        used, sender_used = index.usage(self._db, item.row.sender_h)
+        used += sum(a.row.size for a in accepted)
+        sender_used += sum(a.row.size for a in accepted if a.row.sender_h == item.row.sender_h)
+        try:
+            self._quota.check(item.kind, item.row.size, used, sender_used)
+        except StoreFullError as error:
+            item.error = error
+            return
+        item.result = PutResult(ref=item.row.ref, duplicate=False)
+        accepted.append(item)
+
+    def delete(self, ref: str) -> bool:
+        """Remove the index entry durably, then the file (an orphan file is removed at open)."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM objects WHERE ref = ?", (ref,))
+        if cursor.rowcount == 0:
+            return False
+        self._io.unlink(self.objects / ref)
+        return True
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def get(self, ref: str) -> bytes:
+        """Return an object's bytes; a corrupt object is quarantined and never served."""
+        with self._lock:
+            row = self._db.execute("SELECT size FROM objects WHERE ref = ?", (ref,)).fetchone()
+        if row is None:
+            raise ObjectNotFoundError(f"no object {ref}")
+        try:
+            sealed = self._io.read(self.objects / ref)
+        except FileNotFoundError:
+            self._forget(ref)
+            raise ObjectNotFoundError(f"object {ref} lost its file") from None
+        try:
+            return self._keys.open(ref, b"data", sealed)
+        except CorruptObjectError:
+            self._quarantine(ref)
+            raise
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[StoredObject]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT ref, meta FROM objects WHERE {where} ORDER BY expiry, rowid",  # noqa: S608
+                args).fetchall()
+        found: list[StoredObject] = []
+        for ref, sealed in rows:
+            try:
+                found.append(StoredObject(ref, meta_from_json(self._keys.open(ref, b"meta",
+                                                                               sealed))))
+            except CorruptObjectError:
+                self._quarantine(ref)
+        return found
+
+    def select_for_recipient(self, recipient_id: str, now: datetime) -> list[StoredObject]:
+        """Return unexpired cargo for a private gateway, oldest expiry first."""
+        return self._select(
+            "recipient_h = ? AND direction = ? AND kind = ? AND expiry >= ?",
+            (self._keys.lookup_hash("recipient", recipient_id), Direction.TO_PRIVATE.value,
+             Kind.CARGO.value, unexpired_bound(now)))
+
+    def select_for_address(self, address: str, now: datetime, kind: Kind) -> list[StoredObject]:
+        """Return unexpired cargo or CCAs for an Internet gateway, oldest expiry first."""
+        return self._select(
+            "address_h = ? AND direction = ? AND kind = ? AND expiry >= ?",
+            (self._keys.lookup_hash("address", address), Direction.TO_INTERNET.value,
+             kind.value, unexpired_bound(now)))
+
+    def internet_addresses(self, now: datetime) -> set[str]:
+        """Return the Internet gateways that have cargo or CCAs waiting."""
+        found = self._select(
+            "direction = ? AND address_h IS NOT NULL AND expiry >= ? "
+            "AND rowid IN (SELECT MIN(rowid) FROM objects WHERE direction = ? "
+            "AND expiry >= ? GROUP BY address_h)",
+            (Direction.TO_INTERNET.value, unexpired_bound(now), Direction.TO_INTERNET.value,
+             unexpired_bound(now)))
+        return {item.meta.internet_address for item in found if item.meta.internet_address}
+
+    def gc(self, now: datetime) -> int:
+        """Delete every expired object; return how many."""
+        with self._lock:
+            refs = [r for (r,) in self._db.execute(
+                "SELECT ref FROM objects WHERE expiry < ?", (unexpired_bound(now),))]
+        return sum(self.delete(ref) for ref in refs)
+
+    def stats(self) -> StoreStats:
+        """Return counts, sizes, quota and free space."""
+        with self._lock:
+            by_kind = index.counts(self._db)
+        return _stats(by_kind, self._quota.total_bytes, self.root, self.quarantine)
+
+    # ---- maintenance -----------------------------------------------------------------------
+
+    def _forget(self, ref: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM objects WHERE ref = ?", (ref,))
+
+    def _quarantine(self, ref: str) -> None:
+        """Move a corrupt object aside (kept for inspection, never served) and drop its entry."""
+        LOG.error("object %s failed its integrity check: quarantined", ref)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.objects / ref, self.quarantine / ref)
+        self._forget(ref)
+
+    def _recover(self) -> dict[str, int]:
+        """Remove temp files and reconcile files with index entries."""
+        report = {"temp_removed": 0, "orphan_files": 0, "missing_files": 0, "quarantined": 0}
+        for temp in self.temp.iterdir():
+            self._io.unlink(temp)
+            report["temp_removed"] += 1
+        with self._lock:
+            rows = dict(self._db.execute("SELECT ref, size FROM objects").fetchall())
+        sizes = {entry.name: entry.stat().st_size for entry in os.scandir(self.objects)}
+        for name in sizes.keys() - rows.keys():
+            self._io.unlink(self.objects / name)
+            report["orphan_files"] += 1
+        for ref, size in rows.items():
+            if ref not in sizes:
+                self._forget(ref)
+                report["missing_files"] += 1
+            elif sizes[ref] != size + AEAD_TAG:
+                self._quarantine(ref)
+                report["quarantined"] += 1
+        if any(report.values()):
+            LOG.warning("store recovery: %s", report)
+        return report
+
+    def wipe(self) -> None:
+        """Crypto-erase: destroy the key first (everything is unreadable), then delete the data."""
+        destroy_master_key(self.data_dir)
+        self.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def close(self) -> None:
+        """Close the index."""
+        with self._lock:
+            self._db.close()
+
+
+def filesystem_bytes(path: Path) -> int:
+    """Return the size of the filesystem holding `path`."""
+    info = os.statvfs(path)
+    return info.f_blocks * info.f_frsize
+
+
+def _stats(by_kind: dict[tuple[str, str], tuple[int, int]], quota: int, root: Path,
+           quarantine: Path) -> StoreStats:
+    def count(kind: Kind, direction: Direction | None = None) -> int:
+        return sum(n for (k, d), (n, _) in by_kind.items()
+                   if k == kind.value and (direction is None or d == direction.value))
+    info = os.statvfs(root)
+    quarantined = sum(1 for _ in quarantine.iterdir()) if quarantine.exists() else 0
+    return StoreStats(
+        cargo_to_internet=count(Kind.CARGO, Direction.TO_INTERNET),
+        cargo_to_private=count(Kind.CARGO, Direction.TO_PRIVATE), ccas=count(Kind.CCA),
+        bytes=sum(size for _, size in by_kind.values()), quota_bytes=quota,
+        free_bytes=info.f_bavail * info.f_frsize, quarantined=quarantined)
+
+
+def read_stats(data_dir: Path, quota_fraction: float = 0.8) -> StoreStats:
+    """Return the store's counts without the key, even while another process has it open."""
+    root = Path(data_dir) / "store"
+    database = root / "index.sqlite"
+    if not database.exists():
+        raise StoreError(f"no store in {data_dir}")
+    connection = index.connect(database, readonly=True)
+    try:
+        by_kind = index.counts(connection)
+    finally:
+        connection.close()
+    return _stats(by_kind, int(quota_fraction * filesystem_bytes(root)), root,
+                  root / "quarantine")

@@ -1,0 +1,82 @@
+"""The SQLite index: lookups by keyed hashes, expiry and size in the clear, metadata sealed."""
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    ref TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    recipient_h BLOB NOT NULL,
+    address_h BLOB,
+    sender_h BLOB NOT NULL,
+    dedup_h BLOB NOT NULL UNIQUE,
+    expiry INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    meta BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS by_recipient ON objects (recipient_h, direction, kind, expiry);
+CREATE INDEX IF NOT EXISTS by_address ON objects (address_h, direction, kind, expiry);
+CREATE INDEX IF NOT EXISTS by_sender ON objects (sender_h);
+CREATE INDEX IF NOT EXISTS by_expiry ON objects (expiry);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One index row."""
+
+    ref: str
+    kind: str
+    direction: str
+    recipient_h: bytes
+    address_h: bytes | None
+    sender_h: bytes
+    dedup_h: bytes
+    expiry: int
+    size: int
+    meta: bytes
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the index in WAL mode with full durability on commit."""
+    uri = f"file:{path}?mode={'ro' if readonly else 'rwc'}"
+    connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
+                                 isolation_level=None)
+    if not readonly:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.executescript(SCHEMA)
+    return connection
+
+
+def insert(connection: sqlite3.Connection, rows: Iterable[Row]) -> None:
+    """Insert rows (inside the caller's transaction)."""
+    connection.executemany(
+        "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(r.ref, r.kind, r.direction, r.recipient_h, r.address_h, r.sender_h, r.dedup_h,
+          r.expiry, r.size, r.meta) for r in rows])
+
+
+def find_duplicate(connection: sqlite3.Connection, dedup_h: bytes) -> str | None:
+    """Return the ref already stored under this (sender, message id), if any."""
+    row = connection.execute("SELECT ref FROM objects WHERE dedup_h = ?", (dedup_h,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def usage(connection: sqlite3.Connection, sender_h: bytes) -> tuple[int, int]:
+    """Return (bytes used by all objects, bytes used by this sender)."""
+    total = connection.execute("SELECT COALESCE(SUM(size), 0) FROM objects").fetchone()[0]
+    sender = connection.execute(
+        "SELECT COALESCE(SUM(size), 0) FROM objects WHERE sender_h = ?", (sender_h,)).fetchone()[0]
+    return int(total), int(sender)
+
+
+def counts(connection: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    """Return {(kind, direction): (count, bytes)}."""
+    return {(kind, direction): (int(n), int(size)) for kind, direction, n, size in
+            connection.execute("SELECT kind, direction, COUNT(*), COALESCE(SUM(size), 0) "
+                               "FROM objects GROUP BY kind, direction")}

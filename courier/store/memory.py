@@ -1,0 +1,130 @@
+"""A store in memory with the same semantics as FileStore (for tests and benchmarks)."""
+
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from courier.errors import StoreError
+from courier.store.filestore import unexpired_bound
+from courier.store.model import (
+    Direction,
+    Kind,
+    ObjectMeta,
+    ObjectNotFoundError,
+    PutResult,
+    StoredObject,
+    StoreStats,
+)
+from courier.store.policy import Quota
+
+
+class MemoryStore:
+    """Objects in a dict; same dedup, quota, expiry and ordering rules as FileStore."""
+
+    def __init__(self, quota_bytes: int = 1 << 30, cca_reserve_bytes: int = 16 * 1024 * 1024,
+                 per_sender_fraction: float = 0.25) -> None:
+        self._quota = Quota(total_bytes=quota_bytes,
+                            cca_reserve_bytes=min(cca_reserve_bytes, quota_bytes // 4),
+                            per_sender_fraction=per_sender_fraction)
+        self._objects: dict[str, tuple[ObjectMeta, bytes, int]] = {}
+        self._dedup: dict[tuple[str, str], str] = {}
+        self._sequence = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")
+
+    def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
+        """Store and return the reference; duplicates return the existing one."""
+        with self._lock:
+            self._check_open()
+            key = (meta.sender_id, meta.message_id)
+            if key in self._dedup:
+                return PutResult(self._dedup[key], duplicate=True)
+            used = sum(len(d) for _, d, _ in self._objects.values())
+            sender_used = sum(len(d) for m, d, _ in self._objects.values()
+                              if m.sender_id == meta.sender_id)
+            self._quota.check(meta.kind, len(data), used, sender_used)
+            ref = secrets.token_hex(16)
+            self._sequence += 1
+            self._objects[ref] = (meta, bytes(data), self._sequence)
+            self._dedup[key] = ref
+            return PutResult(ref, duplicate=False)
+
+    def get(self, ref: str) -> bytes:
+        """Return an object's bytes."""
+        with self._lock:
+            self._check_open()
+            if ref not in self._objects:
+                raise ObjectNotFoundError(f"no object {ref}")
+            return self._objects[ref][1]
+
+    def delete(self, ref: str) -> bool:
+        """Delete; return whether it existed."""
+        with self._lock:
+            self._check_open()
+            entry = self._objects.pop(ref, None)
+            if entry is None:
+                return False
+            self._dedup.pop((entry[0].sender_id, entry[0].message_id), None)
+            return True
+
+    def _select(self, now: datetime,
+                predicate: Callable[[ObjectMeta], bool]) -> list[StoredObject]:
+        bound = unexpired_bound(now)
+        with self._lock:
+            self._check_open()
+            chosen = [(meta.expiry.timestamp(), seq, ref, meta)
+                      for ref, (meta, _, seq) in self._objects.items()
+                      if int(meta.expiry.timestamp()) >= bound and predicate(meta)]
+        return [StoredObject(ref, meta) for _, _, ref, meta in sorted(chosen)]
+
+    def select_for_recipient(self, recipient_id: str, now: datetime) -> list[StoredObject]:
+        """Return unexpired cargo for a private gateway, oldest expiry first."""
+        return self._select(now, lambda m: m.recipient_id == recipient_id
+                            and m.direction is Direction.TO_PRIVATE and m.kind is Kind.CARGO)
+
+    def select_for_address(self, address: str, now: datetime, kind: Kind) -> list[StoredObject]:
+        """Return unexpired cargo or CCAs for an Internet gateway, oldest expiry first."""
+        return self._select(now, lambda m: m.internet_address == address
+                            and m.direction is Direction.TO_INTERNET and m.kind is kind)
+
+    def internet_addresses(self, now: datetime) -> set[str]:
+        """Return the Internet gateways that have cargo or CCAs waiting."""
+        found = self._select(now, lambda m: m.direction is Direction.TO_INTERNET)
+        return {o.meta.internet_address for o in found if o.meta.internet_address}
+
+    def gc(self, now: datetime) -> int:
+        """Delete every expired object; return how many."""
+        bound = unexpired_bound(now)
+        with self._lock:
+            expired = [ref for ref, (meta, _, _) in self._objects.items()
+                       if int(meta.expiry.timestamp()) < bound]
+        return sum(self.delete(ref) for ref in expired)
+
+    def stats(self) -> StoreStats:
+        """Return counts and sizes."""
+        with self._lock:
+            metas = [(m, len(d)) for m, d, _ in self._objects.values()]
+        total = sum(size for _, size in metas)
+        return StoreStats(
+            cargo_to_internet=sum(1 for m, _ in metas if m.kind is Kind.CARGO
+                                  and m.direction is Direction.TO_INTERNET),
+            cargo_to_private=sum(1 for m, _ in metas if m.kind is Kind.CARGO
+                                 and m.direction is Direction.TO_PRIVATE),
+            ccas=sum(1 for m, _ in metas if m.kind is Kind.CCA), bytes=total,
+            quota_bytes=self._quota.total_bytes, free_bytes=self._quota.total_bytes - total)
+
+    def wipe(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._objects.clear()
+            self._dedup.clear()
+            self._closed = True
+
+    def close(self) -> None:
+        """Refuse further use."""
+        self._closed = True

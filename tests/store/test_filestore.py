@@ -1,0 +1,175 @@
+"""FileStore on real files: secrecy on disk, crypto-erase, integrity, recovery, processes."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from courier.store import (
+    CorruptObjectError,
+    Direction,
+    FileStore,
+    KeyFileError,
+    Kind,
+    ObjectMeta,
+    ObjectNotFoundError,
+    read_stats,
+)
+from courier.store.keys import StoreKeys, key_path
+from tests.conftest import REPO
+from tests.store.conftest import NOW, make_store, meta
+
+SECRETS = {
+    "recipient": "0" + "7c" * 32,
+    "address": "secret-gateway.example",
+    "message_id": "2f1c6e0a-1b9f-4a53-9e9e-5d4c7b1a9f00",
+    "sender": "0" + "e4" * 32,
+}
+
+
+def _secret_meta(i: int, direction: Direction = Direction.TO_INTERNET) -> ObjectMeta:
+    return meta(direction=direction, recipient=SECRETS["recipient"], sender=SECRETS["sender"],
+                address=SECRETS["address"] if direction is Direction.TO_INTERNET else None,
+                message_id=f"{SECRETS['message_id']}-{i}")
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_nothing_identifying_is_on_disk_in_the_clear(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    for i in range(5):
+        store.put(_secret_meta(i), b"payload-" + SECRETS["address"].encode())
+        store.put(_secret_meta(i, Direction.TO_PRIVATE), b"PRIVATE-CARGO")
+    store.put(meta(kind=Kind.CCA, direction=Direction.TO_INTERNET, address=SECRETS["address"],
+                   sender=SECRETS["sender"], message_id="cca-" + SECRETS["message_id"]), b"c")
+    blob = _all_bytes(tmp_path / "store")  # index, WAL, objects
+    store.close()
+    blob += _all_bytes(tmp_path / "store")
+    for value in [*SECRETS.values(), "PRIVATE-CARGO", "payload-"]:
+        assert value.encode() not in blob, value
+        assert value.encode("utf-16-be") not in blob
+    names = " ".join(p.name for p in (tmp_path / "store").rglob("*"))
+    assert SECRETS["recipient"][:12] not in names
+
+
+def test_wipe_destroys_key_first_and_then_everything(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    ref = store.put(_secret_meta(0), b"x" * 100).ref
+    sealed = (tmp_path / "store" / "objects" / ref).read_bytes()
+    master = key_path(tmp_path).read_bytes()
+    store.wipe()
+    assert not key_path(tmp_path).exists()
+    assert not (tmp_path / "store").exists()
+    # Even a copy of the sealed file taken before the wipe is useless without the key:
+    with pytest.raises(CorruptObjectError):
+        StoreKeys.from_master(os.urandom(32)).open(ref, b"data", sealed)
+    assert StoreKeys.from_master(master).open(ref, b"data", sealed) == b"x" * 100
+    with pytest.raises(KeyFileError, match="courier init"):
+        FileStore.open(tmp_path, create_key=False)
+
+
+def test_tampered_or_swapped_objects_are_quarantined_never_served(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    first = store.put(meta(message_id="a"), b"A" * 64).ref
+    second = store.put(meta(message_id="b"), b"B" * 64).ref
+    objects = tmp_path / "store" / "objects"
+    flipped = bytearray((objects / first).read_bytes())
+    flipped[5] ^= 1
+    (objects / first).write_bytes(bytes(flipped))
+    with pytest.raises(CorruptObjectError):
+        store.get(first)
+    assert (tmp_path / "store" / "quarantine" / first).exists()
+    with pytest.raises(ObjectNotFoundError):
+        store.get(first)
+    third = store.put(meta(message_id="c"), b"C" * 64).ref
+    os.replace(objects / second, objects / third)  # same size, other object's file
+    with pytest.raises(CorruptObjectError):
+        store.get(third)
+    assert store.stats().quarantined == 2
+    store.close()
+
+
+def test_recovery_removes_temp_and_orphans_and_quarantines_torn_files(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    keep = store.put(meta(message_id="keep"), b"K" * 50).ref
+    lost = store.put(meta(message_id="lost"), b"L" * 50).ref
+    torn = store.put(meta(message_id="torn"), b"T" * 50).ref
+    store.close()
+    root = tmp_path / "store"
+    (root / "tmp" / "half-written").write_bytes(b"x")
+    (root / "objects" / "0123456789abcdef0123456789abcdef").write_bytes(b"orphan")
+    (root / "objects" / lost).unlink()
+    (root / "objects" / torn).write_bytes((root / "objects" / torn).read_bytes()[:20])
+    reopened = FileStore.open(tmp_path)
+    assert reopened.recovery_report == {"temp_removed": 1, "orphan_files": 1,
+                                        "missing_files": 1, "quarantined": 1}
+    assert reopened.get(keep) == b"K" * 50
+    assert [o.ref for o in reopened.select_for_recipient("0aa", NOW)] == [keep]
+    assert not list((root / "tmp").iterdir())
+    reopened.close()
+
+
+def test_status_reads_counts_without_the_key_while_open(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    store.put(meta(message_id="a"), b"1234")
+    store.put(meta(message_id="b", direction=Direction.TO_INTERNET, address="g.example"), b"1")
+    key_path(tmp_path).rename(tmp_path / "elsewhere")  # status must not need it
+    stats = read_stats(tmp_path)
+    assert (stats.cargo_to_private, stats.cargo_to_internet, stats.ccas, stats.bytes) == \
+        (1, 1, 0, 5)
+    store.close()
+
+
+def test_two_processes_share_the_store(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path)
+    store.put(meta(message_id="here"), b"from parent")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from courier.store import FileStore\n"
+        "from tests.store.conftest import meta\n"
+        "s = FileStore.open(Path(sys.argv[1]))\n"
+        "print(s.put(meta(message_id='there'), b'from child').ref)\n"
+        "s.close()\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, check=True,
+                           capture_output=True, text=True, timeout=60)
+    ref = child.stdout.strip()
+    assert store.get(ref) == b"from child"
+    assert len(store.select_for_recipient("0aa", NOW)) == 2
+    store.close()
+
+
+def test_from_message_reads_a_real_cargo() -> None:
+    from courier.protocol import (  # noqa: PLC0415
+        MessageType,
+        Recipient,
+        generate_rsa_key,
+        issue_certificate,
+        parse_message,
+        serialize_message,
+    )
+
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+    raw = serialize_message(MessageType.CARGO, Recipient("0abc", "gw.example"), b"p",
+                            sender_key=key, sender_certificate=certificate, ttl=3600)
+    message = parse_message(raw)
+    got = ObjectMeta.from_message(message, Direction.TO_INTERNET)
+    assert (got.kind, got.recipient_id, got.internet_address, got.sender_id) == \
+        (Kind.CARGO, "0abc", "gw.example", message.sender_id)
+    assert got.message_id == message.id
+    assert got.expiry == message.expiry_date
+    assert got.size == len(raw)
+
+
+def test_gc_deletes_files_too(tmp_path: Path) -> None:
+    store = make_store("file", tmp_path)
+    store.put(meta(message_id="old", expiry=NOW - timedelta(hours=1)), b"o")
+    assert store.gc(NOW) == 1
+    assert not list((tmp_path / "store" / "objects").iterdir())
+    store.close()
