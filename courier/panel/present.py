@@ -1,0 +1,89 @@
+"""From one snapshot of the device's status to the view model of any screen (pure)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from courier.panel.views import (
+    ClientRow,
+    ClientsView,
+    ClockView,
+    GatewayProgress,
+    InternetView,
+    ProblemView,
+    ReadyView,
+    SessionView,
+    StorageView,
+    TransferView,
+    View,
+    WipeCountdownView,
+    WipedView,
+    WipingView,
+)
+from courier.sync.session_types import Problem, Screen
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """Everything the screens show; the daemon keeps one and replaces it as things change."""
+
+    device_name: str
+    effective_now: datetime
+    clock_trusted: bool
+    clock_source: str
+    ssid: str = ""
+    passphrase: str = ""
+    uplink: bool = False
+    clients: tuple[ClientRow, ...] = ()
+    closes_in: float | None = None
+    transfer_title: str = "Hotspot sync"
+    cargo_done: int = 0
+    cargo_total: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    gateways: tuple[GatewayProgress, ...] = ()
+    used_bytes: int = 0
+    quota_bytes: int = 0
+    cargo_to_internet: int = 0
+    cargo_to_private: int = 0
+    ccas: int = 0
+    problem: Problem | None = None
+    problem_detail: str = ""
+    wipe_remaining: float | None = None
+    wipe_total: float = 5.0
+
+
+def view_for(screen: Screen, status: DeviceStatus) -> View:
+    """Return the view model of `screen` filled from `status`."""
+    match screen:
+        case Screen.SESSION:
+            return SessionView(status.ssid, status.passphrase, len(status.clients),
+                               status.closes_in)
+        case Screen.CLIENTS:
+            return ClientsView(status.clients)
+        case Screen.TRANSFER:
+            return TransferView(status.transfer_title, status.cargo_done, status.cargo_total,
+                                status.bytes_in, status.bytes_out)
+        case Screen.INTERNET:
+            return InternetView(status.gateways)
+        case Screen.STORAGE:
+            return StorageView(status.used_bytes, status.quota_bytes, status.cargo_to_internet,
+                               status.cargo_to_private, status.ccas)
+        case Screen.CLOCK:
+            return ClockView(status.effective_now, status.clock_trusted, status.clock_source)
+        case Screen.PROBLEM if status.problem is not None:
+            return ProblemView(status.problem, status.problem_detail)
+        case Screen.WIPE_COUNTDOWN:
+            remaining = status.wipe_remaining or 0.0
+            return WipeCountdownView(remaining, status.wipe_total, ready=remaining <= 0)
+        case Screen.WIPING:
+            return WipingView()
+        case Screen.WIPED:
+            return WipedView()
+    return _ready(status)
+
+
+def _ready(status: DeviceStatus) -> ReadyView:
+    """Return the idle screen (also shown for a problem screen with no problem left)."""
+    used = status.used_bytes / status.quota_bytes if status.quota_bytes else 0.0
+    return ReadyView(status.device_name, status.cargo_to_internet, status.cargo_to_private, used,
+                     status.clock_trusted, status.uplink)

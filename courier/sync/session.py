@@ -1,0 +1,307 @@
+"""The session state machine: one transition table, time passed in, actions out (sans-I/O).
+
+Everything that decides a transition lives in TABLE. The machine only refines an input event into a
+table key (a short press is PRESS_ONLINE or PRESS_OFFLINE depending on the uplink; a Tick is an
+IDLE_TIMEOUT once the hotspot has been idle long enough) and resolves symbolic targets: SAME
+(stay), REST (the idle state the current conditions call for), RESUME (back to what was going on
+before a wipe countdown) and SETTLE (REST in always-open mode, else SAME). Entering a state adds
+its entry actions: open or close the hotspot as the state requires, show its first screen, set
+its status LED pattern. Pairs missing from the table are ignored on purpose: hardware events
+arrive in any state.
+"""
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from courier.sync.session_types import (
+    Action,
+    ClientActivity,
+    ClockChanged,
+    CloseHotspot,
+    Event,
+    FaultChanged,
+    InternetSyncFinished,
+    Kind,
+    LedPattern,
+    LongPress,
+    OpenHotspot,
+    PowerOn,
+    Problem,
+    Screen,
+    SetStatusLed,
+    ShortPress,
+    ShowScreen,
+    StartInternetSync,
+    State,
+    StopInternetSync,
+    StorageChanged,
+    Tick,
+    UplinkChanged,
+    WipeArmed,
+    WipeCancelled,
+    WipeConfirmed,
+    WipeFinished,
+    WipeStore,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Go(Enum):
+    """Symbolic targets resolved by the machine."""
+
+    SAME = "same"
+    REST = "rest"
+    RESUME = "resume"
+    SETTLE = "settle"  # REST in always-open mode (the hotspot is the resting place), else SAME
+
+
+class Do(Enum):
+    """Table actions that depend on the machine's screen cursor."""
+
+    NEXT_SCREEN = "next_screen"  # long press: show the next screen of this state
+    HOME_SCREEN = "home_screen"  # show this state's first screen again
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where an event leads and what the daemon must do on the way."""
+
+    target: State | Go
+    actions: tuple[Action | Do, ...] = ()
+
+
+REST_STATES = (State.IDLE, State.STORAGE_FULL, State.CLOCK_UNTRUSTED, State.ERROR)
+_WIPEABLE = (*REST_STATES, State.HOTSPOT, State.INTERNET_SYNC)
+_SYNC = (StartInternetSync(),)
+
+# (state, event kind) -> transition. Rest states behave alike: a press starts a sync.
+TABLE: dict[tuple[State, Kind], Transition] = {
+    (State.BOOT, Kind.POWER_ON): Transition(Go.REST),
+    **{(rest, Kind.PRESS_ONLINE): Transition(State.INTERNET_SYNC, _SYNC) for rest in REST_STATES},
+    **{(rest, Kind.PRESS_OFFLINE): Transition(State.HOTSPOT) for rest in REST_STATES},
+    **{(rest, Kind.CONDITION): Transition(Go.REST) for rest in REST_STATES},
+    **{(state, Kind.LONG_PRESS): Transition(Go.SAME, (Do.NEXT_SCREEN,)) for state in _WIPEABLE},
+    **{(state, Kind.WIPE_ARMED): Transition(State.WIPE_COUNTDOWN) for state in _WIPEABLE},
+    # A press with an uplink means "sync with the Internet", even during a hotspot session.
+    (State.HOTSPOT, Kind.PRESS_ONLINE): Transition(State.INTERNET_SYNC, _SYNC),
+    # Without one it ends the session (in always-open mode REST is the hotspot again: no-op).
+    (State.HOTSPOT, Kind.PRESS_OFFLINE): Transition(Go.REST),
+    (State.HOTSPOT, Kind.CLIENT_ACTIVITY): Transition(Go.SAME),
+    (State.HOTSPOT, Kind.IDLE_TIMEOUT): Transition(Go.REST),
+    # A session is not interrupted; a fixed installation (always open) shows attention states.
+    (State.HOTSPOT, Kind.CONDITION): Transition(Go.SETTLE),
+    # An accidental press must not strand cargo half way: a press only shows the progress again.
+    (State.INTERNET_SYNC, Kind.PRESS_ONLINE): Transition(Go.SAME, (Do.HOME_SCREEN,)),
+    (State.INTERNET_SYNC, Kind.PRESS_OFFLINE): Transition(Go.SAME, (Do.HOME_SCREEN,)),
+    (State.INTERNET_SYNC, Kind.SYNC_DONE): Transition(Go.REST),
+    (State.INTERNET_SYNC, Kind.SYNC_FAILED): Transition(Go.REST),
+    (State.INTERNET_SYNC, Kind.CONDITION): Transition(Go.SAME),
+    (State.INTERNET_SYNC, Kind.CLIENT_ACTIVITY): Transition(Go.SAME),
+    (State.WIPE_COUNTDOWN, Kind.WIPE_CANCELLED): Transition(Go.RESUME),
+    (State.WIPE_COUNTDOWN, Kind.WIPE_CONFIRMED):
+        Transition(State.WIPING, (StopInternetSync(), WipeStore())),
+    (State.WIPE_COUNTDOWN, Kind.SYNC_DONE): Transition(Go.SAME),
+    (State.WIPE_COUNTDOWN, Kind.SYNC_FAILED): Transition(Go.SAME),
+    (State.WIPE_COUNTDOWN, Kind.CONDITION): Transition(Go.SAME),
+    (State.WIPING, Kind.WIPE_DONE): Transition(State.WIPED),
+    (State.WIPED, Kind.PRESS_ONLINE): Transition(Go.REST),
+    (State.WIPED, Kind.PRESS_OFFLINE): Transition(Go.REST),
+    (State.WIPED, Kind.CONDITION): Transition(Go.SAME),
+}
+
+# Screens a long press cycles through; the first is shown on entry.
+SCREENS: dict[State, tuple[Screen, ...]] = {
+    State.BOOT: (Screen.READY,),
+    State.IDLE: (Screen.READY, Screen.STORAGE, Screen.CLOCK),
+    State.HOTSPOT: (Screen.SESSION, Screen.CLIENTS, Screen.TRANSFER, Screen.STORAGE, Screen.CLOCK),
+    State.INTERNET_SYNC: (Screen.INTERNET, Screen.TRANSFER, Screen.STORAGE, Screen.CLOCK),
+    State.STORAGE_FULL: (Screen.PROBLEM, Screen.STORAGE, Screen.CLOCK),
+    State.CLOCK_UNTRUSTED: (Screen.PROBLEM, Screen.CLOCK, Screen.STORAGE),
+    State.ERROR: (Screen.PROBLEM, Screen.READY, Screen.STORAGE, Screen.CLOCK),
+    State.WIPE_COUNTDOWN: (Screen.WIPE_COUNTDOWN,),
+    State.WIPING: (Screen.WIPING,),
+    State.WIPED: (Screen.WIPED,),
+}
+
+STATUS_LED: dict[State, LedPattern] = {
+    State.BOOT: LedPattern.ON,
+    State.IDLE: LedPattern.HEARTBEAT,
+    State.HOTSPOT: LedPattern.SLOW_BLINK,
+    State.INTERNET_SYNC: LedPattern.FAST_BLINK,
+    State.STORAGE_FULL: LedPattern.DOUBLE_BLINK,
+    State.CLOCK_UNTRUSTED: LedPattern.DOUBLE_BLINK,
+    State.ERROR: LedPattern.SOS,
+    State.WIPE_COUNTDOWN: LedPattern.FAST_BLINK,
+    State.WIPING: LedPattern.FAST_BLINK,
+    State.WIPED: LedPattern.OFF,
+}
+
+
+_PLAIN_KINDS: dict[type, Kind] = {
+    LongPress: Kind.LONG_PRESS, WipeArmed: Kind.WIPE_ARMED, WipeCancelled: Kind.WIPE_CANCELLED,
+    WipeConfirmed: Kind.WIPE_CONFIRMED, WipeFinished: Kind.WIPE_DONE,
+}
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Session behaviour from the [session] configuration."""
+
+    idle_close_seconds: float = 600.0
+    always_open: bool = False
+
+
+class SessionMachine:
+    """Feed events with the monotonic time; do the returned actions in order."""
+
+    def __init__(self, settings: SessionSettings = SessionSettings()) -> None:
+        self.settings = settings
+        self.state = State.BOOT
+        self.hotspot_open = False
+        self.uplink = False
+        self.storage_full = False
+        self.clock_trusted = False
+        self.fault = False
+        self.sync_failed = False
+        self.sync_running = False
+        self.screen_index = 0
+        self.last_activity = 0.0
+        self._resume = State.IDLE
+
+    @property
+    def screen(self) -> Screen:
+        """Return the screen shown now."""
+        return SCREENS[self.state][self.screen_index]
+
+    @property
+    def problem(self) -> Problem | None:
+        """Return what the problem screen must explain, if anything."""
+        if self.fault:
+            return Problem.HARDWARE_FAULT
+        if self.sync_failed:
+            return Problem.SYNC_FAILED
+        if self.storage_full:
+            return Problem.STORAGE_FULL
+        if not self.clock_trusted:
+            return Problem.CLOCK_UNTRUSTED
+        return None
+
+    def next_deadline(self) -> float | None:
+        """Return when a Tick may change something (the idle close), or None."""
+        if self.state is State.HOTSPOT and not self.settings.always_open:
+            return self.last_activity + self.settings.idle_close_seconds
+        return None
+
+    def handle(self, event: Event, now: float) -> list[Action]:
+        """Apply one event at monotonic time `now`; return what the daemon must do."""
+        kind = self._refine(event, now)
+        if kind is None:
+            return []
+        transition = TABLE.get((self.state, kind))
+        if transition is None:
+            logger.debug("session: %s ignored in %s", kind, self.state)
+            return []
+        target = self._resolve(transition.target)
+        actions: list[Action] = []
+        if target is not self.state:
+            actions.extend(self._hotspot_for(target))
+        for action in transition.actions:
+            actions.extend(self._do(action))
+        if target is not self.state:
+            actions.extend(self._enter(target, now))
+        return actions
+
+    def _refine(self, event: Event, now: float) -> Kind | None:
+        """Update the context from the event; return the table key it stands for."""
+        plain = _PLAIN_KINDS.get(type(event))
+        if plain is not None:
+            return plain
+        match event:
+            case PowerOn():
+                self.clock_trusted, self.storage_full = event.clock_trusted, event.storage_full
+                self.uplink = event.uplink
+                return Kind.POWER_ON
+            case ShortPress():
+                self.sync_failed = False  # a press acknowledges a failed sync
+                return Kind.PRESS_ONLINE if self.uplink else Kind.PRESS_OFFLINE
+            case ClientActivity():
+                self.last_activity = now
+                return Kind.CLIENT_ACTIVITY
+            case Tick():
+                deadline = self.next_deadline()
+                return Kind.IDLE_TIMEOUT if deadline is not None and now >= deadline else None
+            case InternetSyncFinished():
+                self.sync_running = False
+                self.sync_failed = not event.ok
+                return Kind.SYNC_DONE if event.ok else Kind.SYNC_FAILED
+            case UplinkChanged():
+                self.uplink = event.up
+            case StorageChanged():
+                self.storage_full = event.full
+            case ClockChanged():
+                self.clock_trusted = event.trusted
+            case FaultChanged():
+                self.fault = event.active
+        return Kind.CONDITION
+
+    def _resolve(self, target: State | Go) -> State:
+        """Turn a symbolic target into a state."""
+        if target is Go.SAME:
+            return self.state
+        if target is Go.RESUME:
+            if self._resume is State.HOTSPOT and self.hotspot_open:
+                return State.HOTSPOT
+            if self._resume is State.INTERNET_SYNC and self.sync_running:
+                return State.INTERNET_SYNC
+            return self._rest()
+        if target is Go.REST or (target is Go.SETTLE and self.settings.always_open):
+            return self._rest()
+        if target is Go.SETTLE:
+            return self.state
+        return target
+
+    def _rest(self) -> State:
+        """Return the idle state the conditions call for (most urgent first)."""
+        if self.fault or self.sync_failed:
+            return State.ERROR
+        if self.storage_full:
+            return State.STORAGE_FULL
+        if not self.clock_trusted:
+            return State.CLOCK_UNTRUSTED
+        return State.HOTSPOT if self.settings.always_open else State.IDLE
+
+    def _hotspot_for(self, target: State) -> list[Action]:
+        """Open or close the hotspot as the target state requires."""
+        if target is State.WIPE_COUNTDOWN:
+            return []  # holding the button changes nothing until the wipe is confirmed
+        wanted = target is State.HOTSPOT or (
+            self.settings.always_open and target not in (State.WIPING, State.WIPED))
+        if wanted == self.hotspot_open:
+            return []
+        self.hotspot_open = wanted
+        return [OpenHotspot() if wanted else CloseHotspot()]
+
+    def _do(self, action: Action | Do) -> list[Action]:
+        """Expand a table action."""
+        if action is Do.NEXT_SCREEN:
+            self.screen_index = (self.screen_index + 1) % len(SCREENS[self.state])
+            return [ShowScreen(self.screen)]
+        if action is Do.HOME_SCREEN:
+            self.screen_index = 0
+            return [ShowScreen(self.screen)]
+        assert not isinstance(action, Do)
+        if isinstance(action, StartInternetSync | StopInternetSync):
+            self.sync_running = isinstance(action, StartInternetSync)
+        return [action]
+
+    def _enter(self, target: State, now: float) -> list[Action]:
+        """Switch state; return the entry actions (screen and LED)."""
+        if target is State.WIPE_COUNTDOWN:
+            self._resume = self.state
+        if target is State.HOTSPOT:
+            self.last_activity = now
+        logger.info("session: %s -> %s", self.state, target)
+        self.state, self.screen_index = target, 0
+        return [ShowScreen(self.screen), SetStatusLed(STATUS_LED[target])]

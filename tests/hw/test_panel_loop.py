@@ -1,0 +1,84 @@
+"""The pure pieces pumped together on the simulated board, as the daemon will do it."""
+
+from datetime import UTC, datetime
+
+import zxingcpp
+
+import hw
+from courier.panel.bridge import session_event
+from courier.panel.button import ButtonClassifier, Gesture
+from courier.panel.leds import status_led_on
+from courier.panel.ports import BoardSettings
+from courier.panel.present import DeviceStatus, view_for
+from courier.panel.qr import wifi_payload
+from courier.panel.screens import render
+from courier.sync.session import SessionMachine, SessionSettings
+from courier.sync.session_types import (
+    Action,
+    CloseHotspot,
+    LedPattern,
+    OpenHotspot,
+    PowerOn,
+    SetStatusLed,
+    ShowScreen,
+    State,
+    Tick,
+)
+from hw.sim.display import SimDisplay
+from hw.sim.parts import SimButton, SimLed
+
+STATUS = DeviceStatus("courier", datetime(2026, 11, 24, tzinfo=UTC), True, "network",
+                      ssid="Courier-K7QX", passphrase="hmtw-3kpa-9xce-ruvf")
+
+
+class Pump:
+    """A synchronous stand-in for the daemon's loop."""
+
+    def __init__(self) -> None:
+        self.board = hw.open_board("sim", BoardSettings())
+        self.machine = SessionMachine(SessionSettings(idle_close_seconds=60))
+        self.classifier = ButtonClassifier()
+        self.done: list[Action] = []
+        self.pattern = LedPattern.OFF
+        self.board.button.start(self.edge)
+
+    def edge(self, pressed: bool, at: float) -> None:
+        self.gestures(self.classifier.edge(pressed, at), at)
+
+    def tick(self, now: float) -> None:
+        self.gestures(self.classifier.tick(now), now)
+        self.act(self.machine.handle(Tick(), now), now)
+
+    def gestures(self, gestures: list[Gesture], now: float) -> None:
+        for gesture in gestures:
+            event = session_event(gesture)
+            if event is not None:
+                self.act(self.machine.handle(event, now), now)
+
+    def act(self, actions: list[Action], now: float) -> None:
+        for action in actions:
+            self.done.append(action)
+            if isinstance(action, ShowScreen) and self.board.display is not None:
+                self.board.display.show(render(view_for(action.screen, STATUS)))
+            if isinstance(action, SetStatusLed):
+                self.pattern = action.pattern
+        self.board.status_led.set(status_led_on(self.pattern, now))
+
+
+def test_a_press_on_the_sim_board_opens_a_session_shown_as_a_qr_code() -> None:
+    pump = Pump()
+    pump.act(pump.machine.handle(PowerOn(clock_trusted=True), 0.0), 0.0)
+    button = pump.board.button
+    assert isinstance(button, SimButton)
+    button.tap(10.0, 0.2, bounce=(0.003,))
+    pump.tick(11.0)
+    assert pump.machine.state is State.HOTSPOT and OpenHotspot() in pump.done
+    display = pump.board.display
+    assert isinstance(display, SimDisplay) and display.last is not None
+    decoded = [r.text for r in zxingcpp.read_barcodes(display.last.convert("L"))]
+    assert decoded == [wifi_payload(STATUS.ssid, STATUS.passphrase)]
+    pump.tick(11.0 + 60)
+    assert pump.machine.state is State.IDLE and pump.done[-3] == CloseHotspot()
+    led = pump.board.status_led
+    assert isinstance(led, SimLed) and [c.on for c in led.history][:1] == [True]
+    pump.board.close()

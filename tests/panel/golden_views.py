@@ -1,0 +1,56 @@
+"""View models of every golden screen (tests/panel/golden/<name>.png), shared with regen-golden."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from courier.panel.views import (
+    ClientRow,
+    ClientsView,
+    ClockView,
+    GatewayProgress,
+    InternetView,
+    ProblemView,
+    ReadyView,
+    SessionView,
+    StorageView,
+    TransferView,
+    View,
+    WipeCountdownView,
+    WipedView,
+    WipingView,
+)
+from courier.sync.session_types import Problem
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+SSID, PASSPHRASE = "Courier-K7QX", "hmtw-3kpa-9xce-ruvf"
+NOW = datetime(2026, 11, 24, 14, 5, 9, tzinfo=UTC)
+
+GOLDEN: dict[str, View] = {
+    "ready": ReadyView("courier", 12, 3, 0.45, clock_trusted=True, uplink=False),
+    "ready_uplink_untrusted": ReadyView("Courier-Lagos-01", 0, 127, 0.999, clock_trusted=False,
+                                        uplink=True),
+    "session": SessionView(SSID, PASSPHRASE, clients=2, closes_in=541.0),
+    "session_always_open": SessionView(SSID, PASSPHRASE, clients=0, closes_in=None),
+    "session_long_credentials": SessionView("A" * 32, "p" * 63, clients=1, closes_in=60.0),
+    "clients": ClientsView((ClientRow("alice-phone", 3, 12), ClientRow("laptop", 0, 4))),
+    "clients_many": ClientsView(tuple(ClientRow(f"phone-{i}", i, 100 * i) for i in range(6))),
+    "clients_none": ClientsView(()),
+    "transfer": TransferView("Hotspot sync", 7, 20, 1_234_567, 34_000),
+    "transfer_empty": TransferView("Hotspot sync", 0, 0, 0, 0),
+    "internet": InternetView((
+        GatewayProgress("frankfurt.relaycorp.cloud", 5, 8, 2, "syncing"),
+        GatewayProgress("gw.example.org", 3, 3, 1, "done"),
+        GatewayProgress("down.example.net", 0, 4, 0, "failed"),
+        GatewayProgress("later.example.com", 0, 1, 0, "waiting"))),
+    "internet_none": InternetView(()),
+    "storage": StorageView(123_456_789, 2 * 1024**3, 12, 3, 4),
+    "storage_full": StorageView(2 * 1024**3, 2 * 1024**3, 900, 1200, 16),
+    "clock_trusted": ClockView(NOW, trusted=True, source="network"),
+    "clock_untrusted": ClockView(NOW, trusted=False, source="saved"),
+    **{f"problem_{p.value}": ProblemView(p) for p in Problem},
+    "problem_with_detail": ProblemView(Problem.HARDWARE_FAULT, "display: no /dev/i2c-1"),
+    "wipe_countdown": WipeCountdownView(remaining=3.2, total=5.0, ready=False),
+    "wipe_ready": WipeCountdownView(remaining=0.0, total=5.0, ready=True),
+    "wiping": WipingView(),
+    "wiped": WipedView(),
+}

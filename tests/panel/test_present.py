@@ -1,0 +1,32 @@
+"""Every screen id gets a view model that renders, from one status snapshot."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from courier.panel.present import DeviceStatus, view_for
+from courier.panel.screens import render
+from courier.panel.views import ClockView, ProblemView, ReadyView, WipeCountdownView
+from courier.sync.session_types import Problem, Screen
+
+STATUS = DeviceStatus("courier", datetime(2026, 11, 24, tzinfo=UTC), clock_trusted=False,
+                      clock_source="saved", ssid="Courier-K7QX", passphrase="hmtw-3kpa-9xce-ruvf",
+                      used_bytes=50, quota_bytes=100)
+
+
+@pytest.mark.parametrize("screen", list(Screen))
+def test_every_screen_renders(screen: Screen) -> None:
+    image = render(view_for(screen, STATUS))
+    assert image.size == (128, 64) and image.getbbox() is not None
+
+
+def test_fields_reach_the_views() -> None:
+    assert view_for(Screen.CLOCK, STATUS) == ClockView(STATUS.effective_now, False, "saved")
+    ready = view_for(Screen.READY, STATUS)
+    assert isinstance(ready, ReadyView) and ready.used_fraction == 0.5
+    # No problem left by the time the screen refreshes: show the idle screen.
+    assert isinstance(view_for(Screen.PROBLEM, STATUS), ReadyView)
+    status = DeviceStatus("c", STATUS.effective_now, True, "network",
+                          problem=Problem.STORAGE_FULL, wipe_remaining=2.5)
+    assert view_for(Screen.PROBLEM, status) == ProblemView(Problem.STORAGE_FULL, "")
+    assert view_for(Screen.WIPE_COUNTDOWN, status) == WipeCountdownView(2.5, 5.0, ready=False)

@@ -1,0 +1,282 @@
+"""The session state machine: every table entry, then the scenarios a courier lives through."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from courier.sync.session import (
+    SCREENS,
+    STATUS_LED,
+    TABLE,
+    Do,
+    Go,
+    SessionMachine,
+    SessionSettings,
+    Transition,
+)
+from courier.sync.session_types import (
+    ClientActivity,
+    ClockChanged,
+    CloseHotspot,
+    Event,
+    FaultChanged,
+    InternetSyncFinished,
+    Kind,
+    LongPress,
+    OpenHotspot,
+    PowerOn,
+    Problem,
+    Screen,
+    SetStatusLed,
+    ShortPress,
+    ShowScreen,
+    StartInternetSync,
+    State,
+    StopInternetSync,
+    StorageChanged,
+    Tick,
+    UplinkChanged,
+    WipeArmed,
+    WipeCancelled,
+    WipeConfirmed,
+    WipeFinished,
+    WipeStore,
+)
+
+IDLE_CLOSE = 600.0
+
+
+def machine_in(state: State, *, always_open: bool = False) -> SessionMachine:
+    """Return a machine put in `state` with all conditions good."""
+    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open))
+    machine.handle(PowerOn(clock_trusted=True), 0.0)
+    machine.state = state
+    machine.hotspot_open = state is State.HOTSPOT or always_open
+    return machine
+
+
+def event_for(kind: Kind, machine: SessionMachine) -> tuple[Event, float]:
+    """Return an event the machine refines into `kind`, and the time to send it at."""
+    if kind is Kind.PRESS_ONLINE:
+        machine.uplink = True
+    if kind is Kind.PRESS_OFFLINE:
+        machine.uplink = False
+    events: dict[Kind, Event] = {
+        Kind.POWER_ON: PowerOn(clock_trusted=True), Kind.PRESS_ONLINE: ShortPress(),
+        Kind.PRESS_OFFLINE: ShortPress(), Kind.LONG_PRESS: LongPress(),
+        Kind.WIPE_ARMED: WipeArmed(), Kind.WIPE_CANCELLED: WipeCancelled(),
+        Kind.WIPE_CONFIRMED: WipeConfirmed(), Kind.WIPE_DONE: WipeFinished(),
+        Kind.CLIENT_ACTIVITY: ClientActivity(), Kind.IDLE_TIMEOUT: Tick(),
+        Kind.SYNC_DONE: InternetSyncFinished(ok=True),
+        Kind.SYNC_FAILED: InternetSyncFinished(ok=False),
+        Kind.CONDITION: StorageChanged(full=True),
+    }
+    return events[kind], IDLE_CLOSE + 1
+
+
+def expected_rest(machine: SessionMachine) -> State:
+    """Independent statement of which idle state the conditions call for."""
+    if machine.fault or machine.sync_failed:
+        return State.ERROR
+    if machine.storage_full:
+        return State.STORAGE_FULL
+    if not machine.clock_trusted:
+        return State.CLOCK_UNTRUSTED
+    return State.HOTSPOT if machine.settings.always_open else State.IDLE
+
+
+@pytest.mark.parametrize(("key", "transition"), TABLE.items(),
+                         ids=[f"{s}-{k}" for s, k in TABLE])
+def test_every_table_entry(key: tuple[State, Kind], transition: Transition) -> None:
+    state, kind = key
+    machine = machine_in(state)
+    event, now = event_for(kind, machine)
+    actions = machine.handle(event, now)
+    if transition.target in (Go.SAME, Go.SETTLE):  # SETTLE is SAME outside always-open mode
+        assert machine.state is state
+    elif transition.target in (Go.REST, Go.RESUME):
+        assert machine.state is expected_rest(machine)
+    else:
+        assert machine.state is transition.target
+    for action in transition.actions:
+        if not isinstance(action, Do):
+            assert action in actions
+    if machine.state is not state:
+        assert ShowScreen(SCREENS[machine.state][0]) in actions
+        assert SetStatusLed(STATUS_LED[machine.state]) in actions
+    assert (OpenHotspot() in actions) == (machine.hotspot_open and state is not State.HOTSPOT)
+
+
+def test_every_state_has_screens_and_a_led_pattern() -> None:
+    assert set(SCREENS) == set(State) == set(STATUS_LED)
+
+
+def test_power_returns_with_an_untrusted_clock() -> None:
+    machine = SessionMachine()
+    actions = machine.handle(PowerOn(clock_trusted=False), 0.0)
+    assert machine.state is State.CLOCK_UNTRUSTED
+    assert machine.problem is Problem.CLOCK_UNTRUSTED
+    assert actions == [ShowScreen(Screen.PROBLEM), SetStatusLed(STATUS_LED[State.CLOCK_UNTRUSTED])]
+    # The courier can still sync: the hotspot lets signed cargo dates move the clock forward.
+    assert machine.handle(ShortPress(), 1.0)[0] == OpenHotspot()
+    machine.handle(ShortPress(), 2.0)
+    assert machine.state is State.CLOCK_UNTRUSTED
+    machine.handle(ClockChanged(trusted=True), 3.0)
+    assert machine.state is State.IDLE
+
+
+def test_hotspot_session_closes_after_idle_time() -> None:
+    machine = machine_in(State.IDLE)
+    assert machine.handle(ShortPress(), 100.0) == [
+        OpenHotspot(), ShowScreen(Screen.SESSION), SetStatusLed(STATUS_LED[State.HOTSPOT])]
+    assert machine.next_deadline() == 100.0 + IDLE_CLOSE
+    machine.handle(ClientActivity(), 400.0)
+    assert machine.handle(Tick(), 100.0 + IDLE_CLOSE) == []  # activity pushed the deadline
+    assert machine.next_deadline() == 400.0 + IDLE_CLOSE
+    actions = machine.handle(Tick(), 400.0 + IDLE_CLOSE)
+    assert actions[0] == CloseHotspot()
+    assert machine.state is State.IDLE and not machine.hotspot_open
+
+
+def test_press_ends_hotspot_session_or_switches_to_internet() -> None:
+    machine = machine_in(State.HOTSPOT)
+    assert machine.handle(ShortPress(), 1.0)[0] == CloseHotspot()
+    machine = machine_in(State.HOTSPOT)
+    machine.handle(UplinkChanged(up=True), 1.0)
+    assert machine.state is State.HOTSPOT  # an uplink alone does not end the session
+    assert machine.handle(ShortPress(), 2.0)[:2] == [CloseHotspot(), StartInternetSync()]
+    assert machine.state is State.INTERNET_SYNC
+
+
+def test_presses_during_internet_sync_do_not_stop_it() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UplinkChanged(up=True), 0.0)
+    assert StartInternetSync() in machine.handle(ShortPress(), 1.0)
+    assert machine.handle(LongPress(), 2.0) == [ShowScreen(Screen.TRANSFER)]
+    assert machine.handle(ShortPress(), 3.0) == [ShowScreen(Screen.INTERNET)]
+    assert machine.state is State.INTERNET_SYNC and machine.sync_running
+    machine.handle(UplinkChanged(up=False), 4.0)  # the sync itself will report the failure
+    assert machine.state is State.INTERNET_SYNC
+    machine.handle(InternetSyncFinished(ok=False), 5.0)
+    assert machine.state is State.ERROR and machine.problem is Problem.SYNC_FAILED
+    machine.handle(UplinkChanged(up=True), 6.0)
+    assert StartInternetSync() in machine.handle(ShortPress(), 7.0)  # the press acknowledges
+    machine.handle(InternetSyncFinished(ok=True), 8.0)
+    assert machine.state is State.IDLE and machine.problem is None
+
+
+def test_always_open_keeps_the_hotspot() -> None:
+    machine = SessionMachine(SessionSettings(idle_close_seconds=IDLE_CLOSE, always_open=True))
+    assert machine.handle(PowerOn(clock_trusted=True), 0.0)[0] == OpenHotspot()
+    assert machine.state is State.HOTSPOT and machine.next_deadline() is None
+    assert machine.handle(Tick(), 10 * IDLE_CLOSE) == []
+    assert machine.handle(ShortPress(), 1.0) == []  # no uplink: nothing to do, stays open
+    machine.handle(UplinkChanged(up=True), 2.0)
+    actions = machine.handle(ShortPress(), 3.0)
+    assert CloseHotspot() not in actions and StartInternetSync() in actions
+    actions = machine.handle(InternetSyncFinished(ok=True), 4.0)
+    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    actions = machine.handle(StorageChanged(full=True), 5.0)
+    assert machine.state is State.STORAGE_FULL and machine.hotspot_open  # nobody needs to press
+    assert CloseHotspot() not in actions
+    actions = machine.handle(StorageChanged(full=False), 6.0)
+    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    machine.handle(ShortPress(), 7.0)
+    machine.handle(StorageChanged(full=True), 8.0)
+    assert machine.state is State.INTERNET_SYNC  # a sync is never interrupted
+    machine.handle(InternetSyncFinished(ok=True), 9.0)
+    assert machine.state is State.STORAGE_FULL and machine.hotspot_open
+
+
+def test_storage_full_during_session_shows_after_it() -> None:
+    machine = machine_in(State.HOTSPOT)
+    machine.handle(StorageChanged(full=True), 1.0)
+    assert machine.state is State.HOTSPOT
+    machine.handle(ShortPress(), 2.0)
+    assert machine.state is State.STORAGE_FULL and machine.screen is Screen.PROBLEM
+    machine.handle(FaultChanged(active=True), 3.0)
+    assert machine.state is State.ERROR and machine.problem is Problem.HARDWARE_FAULT
+
+
+def test_wipe_cancelled_resumes_the_session() -> None:
+    machine = machine_in(State.HOTSPOT)
+    assert machine.handle(WipeArmed(), 1.0) == [
+        ShowScreen(Screen.WIPE_COUNTDOWN), SetStatusLed(STATUS_LED[State.WIPE_COUNTDOWN])]
+    assert machine.hotspot_open
+    actions = machine.handle(WipeCancelled(), 2.0)
+    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    assert ShowScreen(Screen.SESSION) in actions
+
+
+def test_wipe_confirmed_during_a_sync() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UplinkChanged(up=True), 0.0)
+    machine.handle(ShortPress(), 1.0)
+    machine.handle(WipeArmed(), 2.0)
+    actions = machine.handle(WipeConfirmed(), 3.0)
+    assert actions[:2] == [StopInternetSync(), WipeStore()]
+    assert machine.state is State.WIPING
+    assert machine.handle(ShortPress(), 4.0) == []  # nothing interrupts a wipe
+    assert machine.handle(WipeArmed(), 4.0) == []
+    machine.handle(WipeFinished(), 5.0)
+    assert machine.state is State.WIPED and machine.screen is Screen.WIPED
+    machine.handle(ShortPress(), 6.0)
+    assert machine.state is State.IDLE  # a press after a wipe only acknowledges it
+
+
+def test_sync_ending_during_countdown_resumes_to_rest() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UplinkChanged(up=True), 0.0)
+    machine.handle(ShortPress(), 1.0)
+    machine.handle(WipeArmed(), 2.0)
+    machine.handle(InternetSyncFinished(ok=True), 3.0)
+    assert machine.state is State.WIPE_COUNTDOWN
+    machine.handle(WipeCancelled(), 4.0)
+    assert machine.state is State.IDLE
+
+
+def test_long_press_cycles_and_wraps() -> None:
+    machine = machine_in(State.HOTSPOT)
+    seen = [machine.screen]
+    for _ in SCREENS[State.HOTSPOT]:
+        (action,) = machine.handle(LongPress(), 1.0)
+        assert isinstance(action, ShowScreen)
+        seen.append(action.screen)
+    assert tuple(seen[:-1]) == SCREENS[State.HOTSPOT] and seen[-1] is seen[0]
+
+
+def test_unlisted_pairs_are_ignored() -> None:
+    for state in State:
+        for kind in Kind:
+            if (state, kind) in TABLE:
+                continue
+            machine = machine_in(state)
+            event, now = event_for(kind, machine)
+            before = machine.state
+            machine.handle(event, now)
+            assert machine.state is before
+
+
+EVENTS = st.sampled_from([
+    ShortPress(), LongPress(), WipeArmed(), WipeCancelled(), WipeConfirmed(), WipeFinished(),
+    ClientActivity(), Tick(), InternetSyncFinished(ok=True), InternetSyncFinished(ok=False),
+    UplinkChanged(up=True), UplinkChanged(up=False), StorageChanged(full=True),
+    StorageChanged(full=False), ClockChanged(trusted=True), ClockChanged(trusted=False),
+    FaultChanged(active=True), FaultChanged(active=False)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.booleans(), st.lists(st.tuples(EVENTS, st.floats(0, 2000)), max_size=40))
+def test_hotspot_actions_always_balance(always_open: bool,
+                                        steps: list[tuple[Event, float]]) -> None:
+    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open))
+    open_now = False
+    for event, now in [(PowerOn(clock_trusted=False), 0.0), *steps]:
+        for action in machine.handle(event, now):
+            if isinstance(action, OpenHotspot | CloseHotspot):
+                assert open_now != isinstance(action, OpenHotspot)  # never twice the same way
+                open_now = isinstance(action, OpenHotspot)
+        assert open_now == machine.hotspot_open
+        assert machine.screen in SCREENS[machine.state]
+        if machine.state is State.HOTSPOT:
+            assert open_now
