@@ -9,6 +9,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,7 +87,12 @@ class FileStore:
         self._io = io
         self._db = index.connect(self.root / "index.sqlite")
         self._lock = threading.Lock()
+        # Reads use their own connection (WAL lets them run beside a commit), so sealing, writing
+        # and selecting go on while a group-commit round waits for the disk.
+        self._reader = index.connect(self.root / "index.sqlite")
+        self._read_lock = threading.Lock()
         self._queue: list[_Pending] = []
+        self._writing = 0  # puts sealing/writing their file, about to join the queue
         self._leader = False
         self._queue_lock = threading.Lock()
         self.recovery_report: dict[str, int] = self._recover()
@@ -111,8 +117,8 @@ class FileStore:
     def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
         """Seal, write, fsync, rename, fsync the directory, commit the index: then return."""
         dedup = self._keys.lookup_hash("dedup", meta.sender_id, meta.message_id)
-        with self._lock:
-            existing = index.find_duplicate(self._db, dedup)
+        with self._read_lock:
+            existing = index.find_duplicate(self._reader, dedup)
         if existing is not None:
             return PutResult(ref=existing, duplicate=True)
         ref = secrets.token_hex(16)
@@ -125,7 +131,14 @@ class FileStore:
             dedup_h=dedup, expiry=int(meta.expiry.timestamp()), size=len(data),
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
-        self._io.write_synced(pending.temp, self._keys.seal(ref, b"data", data))
+        with self._queue_lock:
+            self._writing += 1
+        try:
+            self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
+        except BaseException:
+            with self._queue_lock:
+                self._writing -= 1
+            raise
         self._group_commit(pending)
         if pending.error is not None:
             raise pending.error
@@ -136,11 +149,15 @@ class FileStore:
         """Queue the put; one thread at a time commits everything queued in one fsync round."""
         with self._queue_lock:
             self._queue.append(pending)
+            self._writing -= 1
         while not pending.done:
             with self._queue_lock:
                 lead = not self._leader and bool(self._queue)
                 if lead:
                     self._leader = True
+            if lead:
+                self._gather()
+                with self._queue_lock:
                     batch, self._queue = self._queue, []
             if not lead:
                 pending.event.wait(0.05)
@@ -154,19 +171,28 @@ class FileStore:
                     item.done = True
                     item.event.set()
 
+    def _gather(self, limit: float = 0.002) -> None:
+        """Give puts that are still writing their file a moment to join this round."""
+        deadline = time.monotonic() + limit
+        while self._writing > 0 and time.monotonic() < deadline:
+            time.sleep(0.0002)
+
     def _commit_batch(self, batch: list[_Pending]) -> None:
         accepted: list[_Pending] = []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                usage: dict[bytes, int] = {}
                 for item in batch:
-                    self._admit(item, accepted)
+                    self._admit(item, accepted, usage)
                 for item in accepted:
                     self._io.rename(item.temp, self.objects / item.row.ref)
-                if accepted:
-                    self._io.fsync_dir(self.objects)
                 index.insert(self._db, [item.row for item in accepted])
                 self._db.execute("COMMIT")
+                if accepted:
+                    # One flush for the whole round: object data, directory entries and the
+                    # index's WAL. Nothing is acknowledged before it returns.
+                    self._sync([self.objects / item.row.ref for item in accepted])
             except (OSError, sqlite3.Error) as error:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -181,7 +207,8 @@ class FileStore:
             if item.error is not None and item in accepted:
                 self._io.unlink(self.objects / item.row.ref)
 
-    def _admit(self, item: _Pending, accepted: list[_Pending]) -> None:
+    def _admit(self, item: _Pending, accepted: list[_Pending], usage: dict[bytes, int]) -> None:
+        """Decide one queued put; `usage` caches the round's totals (b"" = all senders)."""
         existing = index.find_duplicate(self._db, item.row.dedup_h)
         if existing is None:
             existing = next((a.row.ref for a in accepted if a.row.dedup_h == item.row.dedup_h),
@@ -189,32 +216,42 @@ class FileStore:
         if existing is not None:
             item.result = PutResult(ref=existing, duplicate=True)
             return
-        used, sender_used = index.usage(self._db, item.row.sender_h)
-        used += sum(a.row.size for a in accepted)
-        sender_used += sum(a.row.size for a in accepted if a.row.sender_h == item.row.sender_h)
+        sender = item.row.sender_h
+        if sender not in usage:
+            total, usage[sender] = index.usage(self._db, sender)
+            usage.setdefault(b"", total)
         try:
-            self._quota.check(item.kind, item.row.size, used, sender_used)
+            self._quota.check(item.kind, item.row.size, usage[b""], usage[sender])
         except StoreFullError as error:
             item.error = error
             return
+        usage[b""] += item.row.size
+        usage[sender] += item.row.size
         item.result = PutResult(ref=item.row.ref, duplicate=False)
         accepted.append(item)
 
+    def _sync(self, files: list[Path]) -> None:
+        index_files = [self.root / "index.sqlite", self.root / "index.sqlite-wal"]
+        self._io.sync([*files, *(f for f in index_files if f.exists())],
+                      [self.objects, self.root])
+
     def delete(self, ref: str) -> bool:
-        """Remove the index entry durably, then the file (an orphan file is removed at open)."""
+        """Remove the index entry and the file, durably (an orphan file is removed at open)."""
         with self._lock:
             cursor = self._db.execute("DELETE FROM objects WHERE ref = ?", (ref,))
         if cursor.rowcount == 0:
             return False
         self._io.unlink(self.objects / ref)
+        self._sync([])
         return True
 
     # ---- reading ---------------------------------------------------------------------------
 
     def get(self, ref: str) -> bytes:
         """Return an object's bytes; a corrupt object is quarantined and never served."""
-        with self._lock:
-            row = self._db.execute("SELECT size FROM objects WHERE ref = ?", (ref,)).fetchone()
+        with self._read_lock:
+            row = self._reader.execute("SELECT size FROM objects WHERE ref = ?",
+                                       (ref,)).fetchone()
         if row is None:
             raise ObjectNotFoundError(f"no object {ref}")
         try:
@@ -229,8 +266,8 @@ class FileStore:
             raise
 
     def _select(self, where: str, args: tuple[object, ...]) -> list[StoredObject]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 f"SELECT ref, meta FROM objects WHERE {where} ORDER BY expiry, rowid",  # noqa: S608
                 args).fetchall()
         found: list[StoredObject] = []
@@ -268,15 +305,15 @@ class FileStore:
 
     def gc(self, now: datetime) -> int:
         """Delete every expired object; return how many."""
-        with self._lock:
-            refs = [r for (r,) in self._db.execute(
+        with self._read_lock:
+            refs = [r for (r,) in self._reader.execute(
                 "SELECT ref FROM objects WHERE expiry < ?", (unexpired_bound(now),))]
         return sum(self.delete(ref) for ref in refs)
 
     def stats(self) -> StoreStats:
         """Return counts, sizes, quota and free space."""
-        with self._lock:
-            by_kind = index.counts(self._db)
+        with self._read_lock:
+            by_kind = index.counts(self._reader)
         return _stats(by_kind, self._quota.total_bytes, self.root, self.quarantine)
 
     # ---- maintenance -----------------------------------------------------------------------
@@ -323,8 +360,9 @@ class FileStore:
 
     def close(self) -> None:
         """Close the index."""
-        with self._lock:
+        with self._lock, self._read_lock:
             self._db.close()
+            self._reader.close()
 
 
 def filesystem_bytes(path: Path) -> int:

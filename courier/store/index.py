@@ -22,6 +22,18 @@ CREATE INDEX IF NOT EXISTS by_recipient ON objects (recipient_h, direction, kind
 CREATE INDEX IF NOT EXISTS by_address ON objects (address_h, direction, kind, expiry);
 CREATE INDEX IF NOT EXISTS by_sender ON objects (sender_h);
 CREATE INDEX IF NOT EXISTS by_expiry ON objects (expiry);
+-- Bytes stored per sender (keyed hash) and in all (key X''), kept by triggers so quota checks
+-- cost O(1) whatever the number of objects.
+CREATE TABLE IF NOT EXISTS usage (sender_h BLOB PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS usage_add AFTER INSERT ON objects BEGIN
+    INSERT INTO usage VALUES (NEW.sender_h, NEW.size)
+        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + NEW.size;
+    INSERT INTO usage VALUES (X'', NEW.size)
+        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + NEW.size;
+END;
+CREATE TRIGGER IF NOT EXISTS usage_remove AFTER DELETE ON objects BEGIN
+    UPDATE usage SET bytes = bytes - OLD.size WHERE sender_h IN (OLD.sender_h, X'');
+END;
 """
 
 
@@ -42,13 +54,18 @@ class Row:
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open the index in WAL mode with full durability on commit."""
+    """Open the index in WAL mode.
+
+    synchronous=NORMAL: a commit is not flushed by SQLite itself; the store flushes each
+    group-commit round once (syncfs covers the WAL, the object files and the directory) and only
+    then acknowledges. A commit lost to power before that flush was never acknowledged.
+    """
     uri = f"file:{path}?mode={'ro' if readonly else 'rwc'}"
     connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
                                  isolation_level=None)
     if not readonly:
         connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(SCHEMA)
     return connection
 
@@ -69,10 +86,9 @@ def find_duplicate(connection: sqlite3.Connection, dedup_h: bytes) -> str | None
 
 def usage(connection: sqlite3.Connection, sender_h: bytes) -> tuple[int, int]:
     """Return (bytes used by all objects, bytes used by this sender)."""
-    total = connection.execute("SELECT COALESCE(SUM(size), 0) FROM objects").fetchone()[0]
-    sender = connection.execute(
-        "SELECT COALESCE(SUM(size), 0) FROM objects WHERE sender_h = ?", (sender_h,)).fetchone()[0]
-    return int(total), int(sender)
+    found = dict(connection.execute(
+        "SELECT sender_h, bytes FROM usage WHERE sender_h IN (X'', ?)", (sender_h,)).fetchall())
+    return int(found.get(b"", 0)), int(found.get(sender_h, 0))
 
 
 def counts(connection: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int]]:
