@@ -53,7 +53,7 @@ def _plain(folder: Path, payload: bytes, count: int) -> float:
 def _populate(folder: Path, count: int) -> None:
     """Fill a store fast (no per-object fsync): only to measure open and select at scale."""
     store = FileStore.open(folder, quota_bytes=1 << 40, per_sender_fraction=1.0)
-    keys = store._keys  # noqa: SLF001 - bulk loading for the benchmark only
+    keys = store._keys  # bulk loading for the benchmark only
     rows = []
     for i in range(count):
         meta = _meta(i, 100, recipient=f"0{i % 1000:03x}")
@@ -66,7 +66,7 @@ def _populate(folder: Path, count: int) -> None:
             dedup_h=keys.lookup_hash("dedup", meta.sender_id, meta.message_id),
             expiry=int(meta.expiry.timestamp()), size=100,
             meta=keys.seal(ref, b"meta", meta_to_json(meta))))
-    db = store._db  # noqa: SLF001
+    db = store._db
     db.execute("BEGIN")
     store_index.insert(db, rows)
     db.execute("COMMIT")
