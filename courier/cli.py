@@ -12,8 +12,11 @@ from courier.errors import CourierError
 # Each module defines `register(subparsers)`; heavy imports happen inside the command itself.
 COMMAND_MODULES: tuple[str, ...] = (
     "courier.commands.config",
+    "courier.commands.init",
     "courier.commands.inspect",
     "courier.commands.net_setup",
+    "courier.commands.run",
+    "courier.commands.status",
 )
 
 

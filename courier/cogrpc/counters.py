@@ -1,0 +1,65 @@
+"""What the CogRPC server counts, for the panel and the logs."""
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+CLIENT_WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class CountersSnapshot:
+    """Counters at one moment."""
+
+    clients: int
+    cargo_in: int
+    cargo_out: int
+    bytes_in: int
+    bytes_out: int
+    ccas_accepted: int
+    rejected: dict[str, int]
+    last_activity: float
+
+
+@dataclass
+class ServerCounters:
+    """Thread-safe counters; `clients` are the distinct peers seen in the last minute."""
+
+    cargo_in: int = 0
+    cargo_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    ccas_accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    last_activity: float = 0.0
+    _peers: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def seen(self, peer: str) -> None:
+        """Record activity from a peer (its address, without the port)."""
+        with self._lock:
+            self.last_activity = time.monotonic()
+            self._peers[peer] = self.last_activity
+
+    def add(self, **amounts: int) -> None:
+        """Add to named counters (cargo_in=1, bytes_in=n, ...)."""
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self, name, getattr(self, name) + amount)
+
+    def reject(self, reason: str) -> None:
+        """Count an item refused or dropped, by reason."""
+        with self._lock:
+            self.rejected[reason] += 1
+
+    def snapshot(self) -> CountersSnapshot:
+        """Return the counters now."""
+        with self._lock:
+            cutoff = time.monotonic() - CLIENT_WINDOW
+            self._peers = {p: t for p, t in self._peers.items() if t >= cutoff}
+            return CountersSnapshot(
+                clients=len(self._peers), cargo_in=self.cargo_in, cargo_out=self.cargo_out,
+                bytes_in=self.bytes_in, bytes_out=self.bytes_out,
+                ccas_accepted=self.ccas_accepted, rejected=dict(self.rejected),
+                last_activity=self.last_activity)

@@ -1,0 +1,219 @@
+"""The CargoRelay service for private gateways (RS-008 as deployed; PROTOCOL.md section 6)."""
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import grpc
+
+from courier.cogrpc.counters import ServerCounters
+from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.errors import ProtocolError, StoreError
+from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
+from courier.protocol import validate_message as validate
+from courier.store import (
+    CargoStore,
+    CorruptObjectError,
+    Direction,
+    ObjectMeta,
+    ObjectNotFoundError,
+    StoreFullError,
+)
+
+LOG = logging.getLogger(__name__)
+CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
+MAX_CCA_HEADER = 16 * 1024
+PARALLEL_DELIVERIES = 4
+Clock = Callable[[], datetime]
+Context = grpc.aio.ServicerContext[object, object]
+
+
+def _peer(context: Context) -> str:
+    peer = context.peer() or "unknown"
+    return peer.rsplit(":", 1)[0]
+
+
+def _deadline_left(context: Context) -> float | None:
+    """Return the seconds left before our safety margin ahead of the client's deadline."""
+    remaining = context.time_remaining()
+    if remaining is None or remaining > 3600:
+        return None
+    # Stop early enough that the last message and the trailers reach the client in time.
+    return remaining - max(0.4, 0.15 * remaining)
+
+
+class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
+    """Receives Internet-bound cargo and hands out the cargo held for a CCA's sender."""
+
+    def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters,
+                 on_message: Callable[[RamfMessage], None] | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self.counters = counters
+        self._on_message = on_message or (lambda _message: None)
+
+    # ---- DeliverCargo ----------------------------------------------------------------------
+
+    async def DeliverCargo(  # noqa: N802 - gRPC method name
+        self, request_iterator: AsyncIterator[cogrpc_pb2.CargoDelivery],
+        context: Context,
+    ) -> AsyncIterator[cogrpc_pb2.CargoDeliveryAck]:
+        """Store each cargo durably, then ack it; bad cargo is acked and dropped."""
+        self.counters.seen(_peer(context))
+        acks: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read_deliveries(request_iterator, acks))
+        full = False
+        try:
+            while (item := await acks.get()) is not None:
+                delivery_id, stored_or_dropped = item
+                if not stored_or_dropped:
+                    full = True
+                    continue
+                yield cogrpc_pb2.CargoDeliveryAck(id=delivery_id)
+        finally:
+            if not reader.done():
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+        if full:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                "the courier's storage is full")
+
+    async def _read_deliveries(self, deliveries: AsyncIterator[cogrpc_pb2.CargoDelivery],
+                               acks: "asyncio.Queue[tuple[str, bool] | None]") -> None:
+        slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
+        tasks: set[asyncio.Task[None]] = set()
+        full = asyncio.Event()
+
+        async def handle(delivery: cogrpc_pb2.CargoDelivery) -> None:
+            try:
+                if not full.is_set():
+                    await acks.put((delivery.id, await self._accept(delivery, full)))
+            finally:
+                slots.release()
+        try:
+            async for delivery in deliveries:
+                await slots.acquire()
+                if full.is_set():
+                    slots.release()
+                    break
+                task = asyncio.create_task(handle(delivery))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await asyncio.gather(*tasks)
+        finally:
+            await acks.put(None)
+
+    async def _accept(self, delivery: cogrpc_pb2.CargoDelivery, full: asyncio.Event) -> bool:
+        """Return True when the delivery may be acked (stored or dropped), False when full."""
+        cargo = delivery.cargo
+        try:
+            if len(cargo) > MAX_MESSAGE_SIZE:
+                self.counters.reject("oversize")
+                return True
+            message = await asyncio.to_thread(parse_message, cargo, MessageType.CARGO)
+            validate(message, self._clock(), bound="internet")
+            self._on_message(message)
+            meta = ObjectMeta.from_message(message, Direction.TO_INTERNET)
+            await asyncio.to_thread(self._store.put, meta, message.serialized)
+        except ProtocolError as error:
+            self.counters.reject(getattr(error, "reason", "invalid"))
+            LOG.info("dropped a cargo: %s", getattr(error, "reason", "invalid"))
+            return True
+        except StoreFullError:
+            full.set()
+            self.counters.reject("storage_full")
+            return False
+        self.counters.add(cargo_in=1, bytes_in=len(cargo))
+        return True
+
+    # ---- CollectCargo ----------------------------------------------------------------------
+
+    async def CollectCargo(  # noqa: N802 - gRPC method name
+        self, request_iterator: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
+        context: Context,
+    ) -> AsyncIterator[cogrpc_pb2.CargoDelivery]:
+        """Stream the cargo held for the CCA's sender; delete each on its ack."""
+        self.counters.seen(_peer(context))
+        left = _deadline_left(context)
+        loop = asyncio.get_running_loop()
+        stop_at = None if left is None else loop.time() + left
+        sender_id = await self._accept_cca(context)
+        if sender_id is None:
+            return  # as the reference courier: no cargo, status OK
+        items = await asyncio.to_thread(self._store.select_for_recipient, sender_id,
+                                        self._clock())
+        pending: dict[str, str] = {}
+        all_acked = asyncio.Event()
+        all_acked.set()
+        acker = asyncio.create_task(self._read_acks(request_iterator, pending, all_acked))
+        try:
+            for item in items:
+                if stop_at is not None and loop.time() >= stop_at:
+                    break
+                try:
+                    cargo = await asyncio.to_thread(self._store.get, item.ref)
+                except (ObjectNotFoundError, CorruptObjectError):
+                    continue
+                delivery_id = str(uuid.uuid4())
+                pending[delivery_id] = item.ref
+                all_acked.clear()
+                self.counters.add(cargo_out=1, bytes_out=len(cargo))
+                yield cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo)
+            timeout = None if stop_at is None else max(0.0, stop_at - loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_acked.wait(), timeout)
+        finally:
+            acker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acker
+
+    async def _read_acks(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
+                         pending: dict[str, str], all_acked: asyncio.Event) -> None:
+        try:
+            async for ack in acks:
+                ref = pending.pop(ack.id, None)
+                if ref is not None:
+                    await asyncio.to_thread(self._store.delete, ref)
+                if not pending:
+                    all_acked.set()
+        finally:
+            all_acked.set()  # the client half-closed or went away: nothing more will come
+
+    async def _accept_cca(self, context: Context) -> str | None:
+        """Return the CCA sender's node id after validating and persisting the CCA, or None."""
+        header = next((value for key, value in (context.invocation_metadata() or ())
+                       if key == "authorization"), None)
+        if not isinstance(header, str):
+            self.counters.reject("cca_missing")
+            return None
+        prefix = next((p for p in CCA_PREFIXES if header.startswith(p)), None)
+        if prefix is None or len(header) > MAX_CCA_HEADER:
+            self.counters.reject("cca_malformed")
+            return None
+        try:
+            raw = base64.b64decode(header[len(prefix):], validate=True)
+            cca = await asyncio.to_thread(parse_message, raw, MessageType.CCA)
+            validate(cca, self._clock(), bound="internet")
+        except (binascii.Error, ValueError):
+            self.counters.reject("cca_malformed")
+            return None
+        except ProtocolError as error:
+            self.counters.reject("cca_" + getattr(error, "reason", "invalid"))
+            return None
+        self._on_message(cca)
+        try:
+            # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway.
+            await asyncio.to_thread(self._store.put,
+                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
+                                    cca.serialized)
+        except StoreError as error:
+            LOG.warning("could not persist a CCA: %s", error)
+            self.counters.reject("cca_not_stored")
+        self.counters.add(ccas_accepted=1)
+        return cca.sender_id

@@ -1,0 +1,88 @@
+"""The CogRPC server's TLS identity: a persistent key and a long-lived self-issued certificate.
+
+Private gateways pin whatever certificate they fetch (PROTOCOL.md section 7), but the JS client
+checks that its SubjectAlternativeName has the IP address it dialled and that it is valid on the
+phone's clock: so the certificate names the hotspot address and is valid from a year ago to
+twenty years ahead. It is reissued only when the address changes.
+"""
+
+import datetime
+import ipaddress
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from courier.errors import CourierError
+
+KEY_FILE = "tls.key"
+CERT_FILE = "tls.crt"
+
+
+def _keys_dir(data_dir: Path) -> Path:
+    folder = Path(data_dir) / "keys"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    temp = path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+
+
+def ensure_tls_key(data_dir: Path) -> Path:
+    """Create the TLS key (EC P-256, PEM, 0600) if missing; return its path. Idempotent."""
+    path = _keys_dir(data_dir) / KEY_FILE
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        _write_private(path, key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+    return path
+
+
+def tls_identity(data_dir: Path, address: str,
+                 now: datetime.datetime | None = None) -> tuple[bytes, bytes]:
+    """Return (key PEM, certificate PEM) for serving on `address`, issuing it if needed."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError as error:
+        raise CourierError(f"TLS address {address!r} must be an IP address") from error
+    key_pem = ensure_tls_key(data_dir).read_bytes()
+    cert_path = _keys_dir(data_dir) / CERT_FILE
+    if cert_path.exists():
+        current = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        try:
+            names = current.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            if ip in names.value.get_values_for_type(x509.IPAddress):
+                return key_pem, cert_path.read_bytes()
+        except x509.ExtensionNotFound:
+            pass
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    now = now or datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Awala courier")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=365))
+        .not_valid_after(now + datetime.timedelta(days=365 * 20))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ip), x509.DNSName("courier.lan")]), critical=False)
+        # Clients use this certificate as their trust anchor, as for `openssl req -x509`.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    _write_private(cert_path, cert_pem)
+    return key_pem, cert_pem

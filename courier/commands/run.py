@@ -1,0 +1,41 @@
+"""`courier run`: the daemon."""
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from courier.config import DEFAULT_CONFIG_FILE, load_config
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add the `run` command."""
+    parser = subparsers.add_parser("run", help="run the courier daemon")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    parser.add_argument("--data-dir", type=Path, help="overrides [device] data_dir")
+    parser.add_argument("--hardware", choices=("sim", "rpi"), help="overrides [device] hardware")
+    parser.add_argument("--no-network", action="store_true",
+                        help="do not manage the hotspot: serve at once on --listen (laptops, "
+                             "tests, fixed installations on an existing LAN)")
+    parser.add_argument("--listen", action="append", metavar="HOST:PORT",
+                        help="CogRPC endpoint (repeatable); overrides [server] listen")
+    parser.add_argument("--tls-address", help="IP address the TLS certificate names; "
+                                               "overrides [server] tls_address")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from courier.app.daemon import Daemon  # noqa: PLC0415 - grpc only when running
+
+    overrides: dict[str, dict[str, object]] = {"device": {}, "server": {}}
+    if args.data_dir:
+        overrides["device"]["data_dir"] = str(args.data_dir)
+    if args.hardware:
+        overrides["device"]["hardware"] = args.hardware
+    if args.listen:
+        overrides["server"]["listen"] = list(args.listen)
+    if args.tls_address:
+        overrides["server"]["tls_address"] = args.tls_address
+    config = load_config(args.config, overrides=overrides)
+    daemon = Daemon(config=config, data_dir=Path(config.device.data_dir),
+                    listen=list(config.server.listen), tls_address=config.server.tls_address)
+    return asyncio.run(daemon.run())

@@ -1,0 +1,35 @@
+"""`courier status`: what the store holds (works while the daemon runs; needs no key)."""
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from courier.config import DEFAULT_CONFIG_FILE, load_config
+from courier.store import read_stats
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add the `status` command."""
+    parser = subparsers.add_parser("status", help="show what the courier holds")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    parser.add_argument("--data-dir", type=Path, help="overrides [device] data_dir")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    data_dir = args.data_dir or Path(config.device.data_dir)
+    stats = read_stats(data_dir, config.store.quota_fraction)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(stats), sort_keys=True))
+        return 0
+    print(f"cargo for the Internet:       {stats.cargo_to_internet}")
+    print(f"cargo for private gateways:   {stats.cargo_to_private}")
+    print(f"collection authorizations:    {stats.ccas}")
+    print(f"stored: {stats.bytes / 1e6:.1f} MB of {stats.quota_bytes / 1e6:.0f} MB quota, "
+          f"{stats.free_bytes / 1e6:.0f} MB free on the card")
+    if stats.quarantined:
+        print(f"quarantined (failed integrity check): {stats.quarantined}")
+    return 0

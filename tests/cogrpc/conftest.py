@@ -1,0 +1,104 @@
+"""A real `courier run` on loopback, and the official JS private gateway to talk to it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import JS_DIR, REPO, node_available
+
+DRIVER = JS_DIR / "private-gateway" / "driver.mjs"
+NEAR_LIMIT_PAYLOAD = 8 * 1024 * 1024 - 1024  # the whole cargo stays under 9 437 184 bytes
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def node(*args: str, timeout: float = 120) -> dict[str, object]:
+    """Run the official-client driver and return its JSON answer."""
+    result = subprocess.run(["node", str(DRIVER), *args], cwd=JS_DIR, capture_output=True,
+                            text=True, timeout=timeout, check=False)
+    lines = result.stdout.strip().splitlines()
+    if not lines:
+        pytest.fail(f"driver printed nothing: {result.stderr[-2000:]}")
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Keys, certificates, CCAs and cargo made by the official library (3 gateways)."""
+    if not node_available():
+        pytest.skip("Node packages missing: run scripts/setup --test")
+    folder = tmp_path_factory.mktemp("world")
+    spec = {"gateways": 3, "outbound": [2048] * 12 + [NEAR_LIMIT_PAYLOAD], "inbound": [1500] * 3}
+    manifest = node("make-world", str(folder), json.dumps(spec))
+    manifest["dir"] = str(folder)
+    return manifest
+
+
+@dataclass
+class Courier:
+    """A running `courier run` subprocess."""
+
+    process: "subprocess.Popen[bytes]"
+    data_dir: Path
+    host: str
+    log: Path
+
+    def status(self) -> dict[str, int]:
+        """Return `courier status --json`."""
+        out = subprocess.run([sys.executable, "-m", "courier", "status", "--data-dir",
+                              str(self.data_dir), "--json", "--config", "/nonexistent"],
+                             cwd=REPO, capture_output=True, text=True, check=True, timeout=30)
+        return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+    def stop(self) -> int:
+        """SIGTERM and wait; return the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_courier(data_dir: Path, log: Path) -> Courier:
+    """Start `courier run` on a free loopback port and wait until it serves."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "courier", "run", "--config", "/nonexistent", "--data-dir",
+             str(data_dir), "--hardware", "sim", "--no-network", "--listen",
+             f"127.0.0.1:{port}", "--tls-address", "127.0.0.1"],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 30
+    while "serving CogRPC" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail(f"courier did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    return Courier(process, data_dir, f"127.0.0.1:{port}", log)
+
+
+@pytest.fixture
+def courier(tmp_path: Path) -> Iterator[Courier]:
+    """A fresh courier with its own data directory."""
+    running = start_courier(tmp_path / "data", tmp_path / "courier.log")
+    yield running
+    assert running.stop() == 0, running.log.read_text()[-3000:]
