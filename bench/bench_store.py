@@ -50,13 +50,17 @@ def _plain(folder: Path, payload: bytes, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _populate(folder: Path, count: int) -> None:
-    """Fill a store fast (no per-object fsync): only to measure open and select at scale."""
+def _populate(folder: Path, count: int, first_recipient: str | None = None) -> None:
+    """Fill a store fast (no per-object fsync): only to measure open and select at scale.
+
+    Objects go to 1000 recipients in turn; the first 100 go to `first_recipient` if given.
+    """
     store = FileStore.open(folder, quota_bytes=1 << 40, per_sender_fraction=1.0)
     keys = store._keys  # bulk loading for the benchmark only
     rows = []
     for i in range(count):
-        meta = _meta(i, 100, recipient=f"0{i % 1000:03x}")
+        recipient = first_recipient if first_recipient and i < 100 else f"0{i % 1000:03x}"
+        meta = _meta(i, 100, recipient=recipient)
         ref = secrets.token_hex(16)
         (store.objects / ref).write_bytes(keys.seal(ref, b"data", b"x" * 100))
         rows.append(store_index.Row(

@@ -29,8 +29,34 @@ LOG = logging.getLogger(__name__)
 CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
 MAX_CCA_HEADER = 16 * 1024
 PARALLEL_DELIVERIES = 4
+# Cargo being validated and sealed at once, across all calls: each costs a few copies of its size,
+# so this bounds memory when several gateways deliver 9 MiB cargo together.
+PROCESSING_BUDGET = 24 * 1024 * 1024
 Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
+
+
+class ByteBudget:
+    """An asyncio semaphore counted in bytes; one item larger than the budget still passes."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._used = 0
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, size: int) -> AsyncIterator[None]:
+        """Wait until `size` bytes fit, hold them for the block."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._used == 0 or
+                                         self._used + size <= self._capacity)
+            self._used += size
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._used -= size
+                self._changed.notify_all()
 
 
 def _peer(context: Context) -> str:
@@ -56,6 +82,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self._clock = clock
         self.counters = counters
         self._on_message = on_message or (lambda _message: None)
+        self._budget = ByteBudget(PROCESSING_BUDGET)
 
     # ---- DeliverCargo ----------------------------------------------------------------------
 
@@ -116,11 +143,9 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             if len(cargo) > MAX_MESSAGE_SIZE:
                 self.counters.reject("oversize")
                 return True
-            message = await asyncio.to_thread(parse_message, cargo, MessageType.CARGO)
-            validate(message, self._clock(), bound="internet")
+            async with self._budget.hold(len(cargo)):
+                message = await asyncio.to_thread(self._validate_and_store, cargo)
             self._on_message(message)
-            meta = ObjectMeta.from_message(message, Direction.TO_INTERNET)
-            await asyncio.to_thread(self._store.put, meta, message.serialized)
         except ProtocolError as error:
             self.counters.reject(getattr(error, "reason", "invalid"))
             LOG.info("dropped a cargo: %s", getattr(error, "reason", "invalid"))
@@ -131,6 +156,14 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             return False
         self.counters.add(cargo_in=1, bytes_in=len(cargo))
         return True
+
+    def _validate_and_store(self, cargo: bytes) -> RamfMessage:
+        """Parse, verify, validate and store durably (one worker-thread hop per cargo)."""
+        message = parse_message(cargo, MessageType.CARGO)
+        validate(message, self._clock(), bound="internet")
+        self._store.put(ObjectMeta.from_message(message, Direction.TO_INTERNET),
+                        message.serialized)
+        return message
 
     # ---- CollectCargo ----------------------------------------------------------------------
 

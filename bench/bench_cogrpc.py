@@ -1,0 +1,193 @@
+"""CogRPC server: DeliverCargo rate against a bare acking servicer, first-cargo latency, RSS."""
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+
+from bench.common import Figure
+from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.protocol import (
+    MessageType,
+    Recipient,
+    generate_rsa_key,
+    issue_certificate,
+    serialize_message,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+LIMIT = 10 * 1024 * 1024
+BARE = r"""
+import sys, asyncio, grpc
+from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.serving import SERVER_OPTIONS
+class Bare(cogrpc_pb2_grpc.CargoRelayServicer):
+    async def DeliverCargo(self, requests, context):
+        async for delivery in requests:
+            yield cogrpc_pb2.CargoDeliveryAck(id=delivery.id)
+async def main():
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    cogrpc_pb2_grpc.add_CargoRelayServicer_to_server(Bare(), server)
+    key, cert = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+    server.add_secure_port(sys.argv[1], grpc.ssl_server_credentials([(key, cert)]))
+    await server.start()
+    print("serving CogRPC", flush=True)
+    await server.wait_for_termination()
+asyncio.run(main())
+"""
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(argv: list[str], log: Path) -> "subprocess.Popen[bytes]":
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "serving CogRPC" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.05)
+    return process
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _cargo(count: int, size: int) -> list[bytes]:
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+    recipient = Recipient("0" + "ab" * 32, "gateway.example")
+    payload = os.urandom(size)
+    return [serialize_message(MessageType.CARGO, recipient, payload, sender_key=key,
+                              sender_certificate=certificate, ttl=86400) for _ in range(count)]
+
+
+def _deliver(host: str, cert: bytes, cargo: list[bytes], streams: int = 1) -> float:
+    """Return seconds to deliver every cargo (split over `streams` concurrent calls)."""
+    options = [("grpc.max_send_message_length", LIMIT), ("grpc.max_receive_message_length", LIMIT)]
+    credentials = grpc.ssl_channel_credentials(root_certificates=cert)
+    shares = [cargo[i::streams] for i in range(streams)]
+
+    def one(share: list[bytes]) -> None:
+        with grpc.secure_channel(host, credentials, options=options) as channel:
+            stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+            requests: Iterator[cogrpc_pb2.CargoDelivery] = (
+                cogrpc_pb2.CargoDelivery(id=str(i), cargo=c) for i, c in enumerate(share))
+            acks = list(stub.DeliverCargo(requests, timeout=600))
+            assert len(acks) == len(share), "not every cargo was acknowledged"
+    start = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
+def _throughput(work: Path, cargo: list[bytes], label: str) -> tuple[float, float]:
+    """Return (courier rate, bare rate) in cargo per second."""
+    data = work / f"data-{label}"
+    subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
+                    "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
+    port = _port()
+    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
+                      "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
+                      "--tls-address", "127.0.0.1"], work / f"courier-{label}.log")
+    cert = (data / "keys" / "tls.crt").read_bytes()
+    try:
+        courier_rate = len(cargo) / _deliver(f"127.0.0.1:{port}", cert, cargo)
+    finally:
+        _stop(courier)
+    port = _port()
+    bare = _start([sys.executable, "-c", BARE, f"127.0.0.1:{port}",
+                   str(data / "keys" / "tls.key"), str(data / "keys" / "tls.crt")],
+                  work / f"bare-{label}.log")
+    try:
+        bare_rate = len(cargo) / _deliver(f"127.0.0.1:{port}", cert, cargo)
+    finally:
+        _stop(bare)
+    return courier_rate, bare_rate
+
+
+def _first_cargo_and_rss(work: Path, quick: bool) -> tuple[float, float]:
+    """Return (ms to the first cargo with many objects stored, peak server RSS in MB)."""
+    from bench.bench_store import _populate  # noqa: PLC0415
+
+    data = work / "data-big"
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+    _populate(data, 10_000 if quick else 100_000, first_recipient=certificate.node_id)
+    cca = serialize_message(MessageType.CCA, Recipient("0" + "cd" * 32, "gateway.example"),
+                            b"request", sender_key=key, sender_certificate=certificate,
+                            ttl=86400, creation_date=datetime.now(UTC) - timedelta(minutes=5))
+    port = _port()
+    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
+                      "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
+                      "--tls-address", "127.0.0.1"], work / "courier-big.log")
+    cert = (data / "keys" / "tls.crt").read_bytes()
+    try:
+        first = _time_to_first(f"127.0.0.1:{port}", cert, cca)
+        big = _cargo(8, 8 * 1024 * 1024 - 4096)
+        _deliver(f"127.0.0.1:{port}", cert, big, streams=8)
+        status = Path(f"/proc/{courier.pid}/status").read_text()
+        peak = next(int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmHWM")) / 1024
+    finally:
+        _stop(courier)
+    return first, peak
+
+
+def _time_to_first(host: str, cert: bytes, cca: bytes) -> float:
+    credentials = grpc.ssl_channel_credentials(root_certificates=cert)
+    header = "Relaynet-CCA " + base64.b64encode(cca).decode()
+    with grpc.secure_channel(host, credentials, options=[
+            ("grpc.max_receive_message_length", LIMIT)]) as channel:
+        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+        grpc.channel_ready_future(channel).result(timeout=10)
+        start = time.perf_counter()
+        call = stub.CollectCargo(iter([]), metadata=[("authorization", header)], timeout=5)
+        for _ in call:
+            break
+        return (time.perf_counter() - start) * 1000
+
+
+def run(quick: bool) -> list[Figure]:
+    """Measure and return the figures."""
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(dir=REPO) as folder:
+        work = Path(folder)
+        big = _cargo(8 if quick else 48, 1024 * 1024)
+        rate, bare = _throughput(work, big, "1m")
+        size = len(big[0]) / 1e6
+        figures.append(Figure("DeliverCargo 1 MiB cargo, TLS loopback, durable", rate * size,
+                              "MB/s", bare * size, ">= 50% of a bare acking servicer"))
+        small = _cargo(200 if quick else 2000, 4096)
+        rate, bare = _throughput(work, small, "4k")
+        figures.append(Figure("DeliverCargo 4 KiB cargo, TLS loopback, durable", rate,
+                              "cargo/s", bare, ""))
+        first, peak = _first_cargo_and_rss(work, quick)
+        figures.append(Figure("CollectCargo time to first cargo, 100k objects stored", first,
+                              "ms", None, "< 50 ms"))
+        figures.append(Figure("peak server RSS, 8 concurrent 8 MiB deliveries", peak, "MB",
+                              None, "< 200 MB"))
+    return figures
