@@ -1,23 +1,38 @@
 """The daemon: the store and the CogRPC server (with the panel and network when enabled)."""
 
 import asyncio
-import contextlib
+import importlib
 import logging
 import signal
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 
+from courier.app.device import (
+    hotspot_request,
+    initial_status,
+    observe,
+    open_board,
+    open_clock,
+    session_settings,
+    stop_task,
+)
+from courier.app.panel_loop import PanelLoop
 from courier.app.sdnotify import notify, watchdog_interval
+from courier.clock import TrustedClock
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
 from courier.cogrpc.tls import tls_identity
 from courier.config import Config
-from courier.store import FileStore
+from courier.panel.present import DeviceStatus
+from courier.store import FileStore, StoreStats
+from courier.sync.session import SessionMachine
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +55,13 @@ class Daemon:
     store: FileStore | None = None
     server: grpc.aio.Server | None = None
     ports: list[int] = field(default_factory=list)
+    panel: bool = False  # drive the board (button, screen, LEDs) and the session machine
+    network: bool = False  # ask courier-net for the hotspot when a session opens
+    keyboard: bool = False  # simulated board: button presses typed on standard input
+    trusted_clock: TrustedClock | None = None
+    wiped: bool = False
+    _stats: StoreStats | None = None
+    _stats_at: float = 0.0
 
     async def start(self) -> None:
         """Open the store (recovering from any crash) and start serving."""
@@ -50,7 +72,7 @@ class Daemon:
             cca_reserve_bytes=settings.cca_reserve_bytes,
             per_sender_fraction=settings.per_sender_fraction)
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters)
+        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks())
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
                                               self.config.server.max_concurrent_calls)
         await self.server.start()
@@ -58,6 +80,15 @@ class Daemon:
                                                                      strict=True)]
         LOG.info("serving CogRPC over TLS on %s (certificate for %s)", ", ".join(endpoints),
                  self.tls_address)
+
+    def _clock_hooks(self) -> dict[str, Any]:
+        """Return the trusted clock's validation and observation hooks, when there is one."""
+        clock = self.trusted_clock
+        if clock is None:
+            return {}
+        return {"on_message": observe(clock),
+                "validation_now": lambda created: clock.validation_now(
+                    created, datetime.now(UTC), time.monotonic())}
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish or cancel calls, then close the store; nothing acknowledged is lost."""
@@ -74,19 +105,79 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        if self.panel:
+            clock = self.trusted_clock = open_clock(self.config, self.data_dir)
+            self.clock = lambda: clock.effective_now(datetime.now(UTC), time.monotonic())
         await self.start()
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
+        panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
         finally:
             notify("STOPPING=1")
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            await stop_task(panel)
+            await stop_task(watchdog)
             await self.stop()
+            if self.trusted_clock is not None and not self.wiped:
+                self.trusted_clock.save(datetime.now(UTC), time.monotonic())
         LOG.info("stopped cleanly")
         return 0
+
+    async def _panel(self) -> None:
+        """Run the board and the session machine until cancelled."""
+        assert self.trusted_clock is not None
+        board = await asyncio.to_thread(open_board, self.config, self.data_dir, self.keyboard)
+        status = initial_status(self.config, self.data_dir, self.trusted_clock)
+        loop = PanelLoop(
+            board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
+            self._refresh, open_hotspot=lambda: hotspot_request("open", self.network),
+            close_hotspot=lambda: hotspot_request("close", self.network),
+            internet_sync=self._internet_sync, wipe=self._wipe,
+            activity=lambda: self.counters.snapshot().last_activity)
+        try:
+            await loop.run()
+        finally:
+            await asyncio.to_thread(board.close)
+
+    def _refresh(self, status: DeviceStatus) -> DeviceStatus:
+        """Return the snapshot with fresh counters, store figures (every 2 s) and clock."""
+        now = time.monotonic()
+        if self.store is not None and now - self._stats_at > 2:
+            self._stats, self._stats_at = self.store.stats(), now
+        counters = self.counters.snapshot()
+        assert self.trusted_clock is not None
+        reading = self.trusted_clock.reading(datetime.now(UTC), now)
+        stats = self._stats
+        return replace(
+            status, effective_now=reading.effective_now, clock_trusted=reading.trusted,
+            clock_source=reading.source, cargo_done=counters.cargo_in + counters.cargo_out,
+            bytes_in=counters.bytes_in, bytes_out=counters.bytes_out,
+            used_bytes=stats.bytes if stats else 0, quota_bytes=stats.quota_bytes if stats else 0,
+            cargo_to_internet=stats.cargo_to_internet if stats else 0,
+            cargo_to_private=stats.cargo_to_private if stats else 0,
+            ccas=stats.ccas if stats else 0)
+
+    async def _internet_sync(self) -> bool:
+        """Run one Internet sync when that part is installed; report success."""
+        try:
+            module = importlib.import_module("courier.app.internet_sync")
+        except ImportError:
+            LOG.error("Internet sync is not available in this build")
+            return False
+        return bool(await module.sync_once(self.config, self.data_dir))
+
+    async def _wipe(self) -> None:
+        """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""
+        LOG.warning("panic wipe requested from the button")
+        if self.server is not None:
+            await self.server.stop(0)
+            self.server = None
+        if self.store is not None:
+            await asyncio.to_thread(self.store.wipe)
+            self.store = None
+        self.wiped = True
+        LOG.warning("store wiped: the key is destroyed and the data deleted")
 
     async def _watchdog(self) -> None:
         """Ping systemd from the event loop: a hung loop stops the pings and gets restarted."""

@@ -20,6 +20,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                         help="CogRPC endpoint (repeatable); overrides [server] listen")
     parser.add_argument("--tls-address", help="IP address the TLS certificate names; "
                                                "overrides [server] tls_address")
+    parser.add_argument("--sim-keyboard", action="store_true",
+                        help="simulated board: read button presses from standard input "
+                             "(Enter = short press, l = long press, w = panic wipe)")
+    parser.add_argument("--no-panel", action="store_true",
+                        help="no board, no session machine: only the CogRPC server")
     parser.set_defaults(func=_run)
 
 
@@ -37,5 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides["server"]["tls_address"] = args.tls_address
     config = load_config(args.config, overrides=overrides)
     daemon = Daemon(config=config, data_dir=Path(config.device.data_dir),
-                    listen=list(config.server.listen), tls_address=config.server.tls_address)
+                    listen=list(config.server.listen), tls_address=config.server.tls_address,
+                    panel=not args.no_panel, network=not args.no_network,
+                    keyboard=args.sim_keyboard)
     return asyncio.run(daemon.run())

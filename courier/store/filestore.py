@@ -199,7 +199,7 @@ class FileStore:
                 for item in batch:
                     item.error = StoreError(f"could not store the object: {error}")
                     item.result = None
-                LOG.error("store commit failed: %s", error)  # noqa: TRY400 (no traceback needed)
+                LOG.error("store commit failed: %s", error)
         for item in batch:
             if item.result is None or item.result.duplicate or item.error is not None:
                 self._io.unlink(item.temp)

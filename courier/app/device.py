@@ -1,0 +1,106 @@
+"""The device around the server: board, clock, session machine, hotspot requests, wipe."""
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import hw
+from courier.clock import TrustedClock
+from courier.clock_rtc import ntp_synchronized, read_rtc
+from courier.config import Config
+from courier.errors import CourierError, NetworkError
+from courier.net.credentials import load_wifi_credentials
+from courier.panel.ports import Board, BoardSettings
+from courier.panel.present import DeviceStatus
+from courier.protocol import RamfMessage
+from courier.sync.session import SessionSettings
+
+LOG = logging.getLogger(__name__)
+NET_SOCKET = Path("/run/courier-net/control.sock")
+
+
+def open_clock(config: Config, data_dir: Path) -> TrustedClock:
+    """Load the saved lower bound of time and raise it with the RTC and NTP when available."""
+    monotonic = time.monotonic()
+    clock = TrustedClock.load(data_dir / "state", monotonic)
+    rtc = read_rtc()
+    if rtc is not None:
+        clock.observe_rtc(rtc, monotonic)
+    if ntp_synchronized():
+        clock.observe_network(datetime.now(UTC), monotonic)
+    LOG.info("clock: %s (source %s)", "trusted" if clock.trusted else "untrusted", clock.source)
+    return clock
+
+
+def open_board(config: Config, data_dir: Path, keyboard: bool) -> Board:
+    """Open the configured board; the simulator writes its frames under <data dir>/sim."""
+    name = hw.backend_name(config.device.hardware)
+    sim_dir = data_dir / "sim"
+    if name == "sim":
+        sim_dir.mkdir(parents=True, exist_ok=True)
+    settings = replace(BoardSettings.from_config(config.panel, sim_dir=str(sim_dir)),
+                       sim_preview=keyboard and sys.stdout.isatty())
+    board = hw.open_board(name, settings)
+    if keyboard and name == "sim":
+        from hw.sim.parts import KeyboardButton, SimButton  # noqa: PLC0415
+
+        assert isinstance(board.button, SimButton)
+        KeyboardButton(board.button, sys.stdin).start()
+        LOG.info("simulated button: Enter = short press, l = long press, w = panic wipe")
+    return board
+
+
+def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceStatus:
+    """Return the first snapshot the screens show."""
+    reading = clock.reading(datetime.now(UTC), time.monotonic())
+    try:
+        credentials = load_wifi_credentials(data_dir)
+        ssid, passphrase = credentials.ssid, credentials.passphrase
+    except NetworkError:
+        ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
+    return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
+                        ssid=ssid, passphrase=passphrase)
+
+
+def observe(clock: TrustedClock) -> Callable[[RamfMessage], None]:
+    """Return a hook feeding validly signed messages' dates to the clock."""
+    def hook(message: RamfMessage) -> None:
+        clock.observe_message(message.sender_id, message.creation_date, time.monotonic())
+    return hook
+
+
+async def hotspot_request(verb: str, network: bool) -> None:
+    """Ask the privileged helper to open or close the hotspot (no-op without network)."""
+    if not network:
+        LOG.info("hotspot %s (no-network mode: CogRPC keeps serving on its listen address)",
+                 "open" if verb == "open" else "closed")
+        return
+    from courier.net.netsetup import request  # noqa: PLC0415
+
+    try:
+        await request(NET_SOCKET, verb)
+    except CourierError as error:
+        LOG.error("hotspot %s failed: %s", verb, error)
+
+
+async def stop_task(task: "asyncio.Task[None] | None") -> None:
+    """Cancel a task and wait for it."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def session_settings(config: Config) -> SessionSettings:
+    """Return the session machine's settings."""
+    return SessionSettings(idle_close_seconds=float(config.session.idle_close_seconds),
+                           always_open=config.session.always_open)
+
+
+

@@ -1,0 +1,167 @@
+"""The panel pump: button edges to gestures to session events; session actions to the device."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from courier.clock import TrustedClock
+from courier.panel.bridge import session_event
+from courier.panel.button import ButtonClassifier, Gesture
+from courier.panel.leds import activity_led_on, status_led_on
+from courier.panel.ports import Board
+from courier.panel.present import DeviceStatus, view_for
+from courier.panel.screens import render
+from courier.sync.session import SessionMachine
+from courier.sync.session_types import (
+    Action,
+    ClientActivity,
+    CloseHotspot,
+    Event,
+    InternetSyncFinished,
+    LedPattern,
+    OpenHotspot,
+    PowerOn,
+    Screen,
+    SetStatusLed,
+    ShowScreen,
+    StartInternetSync,
+    StorageChanged,
+    Tick,
+    WipeFinished,
+    WipeStore,
+)
+
+LOG = logging.getLogger(__name__)
+Hook = Callable[[], Awaitable[None]]
+StatusSource = Callable[[DeviceStatus], DeviceStatus]
+
+
+class PanelLoop:
+    """Runs the session state machine against a board; the daemon supplies the hooks."""
+
+    def __init__(self, board: Board, machine: SessionMachine, clock: TrustedClock,
+                 status: DeviceStatus, refresh: StatusSource, *, open_hotspot: Hook,
+                 close_hotspot: Hook, internet_sync: Callable[[], Awaitable[bool]],
+                 wipe: Hook, activity: Callable[[], float]) -> None:
+        self.board, self.machine, self.clock = board, machine, clock
+        self.status, self._refresh = status, refresh
+        self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe}
+        self._internet_sync = internet_sync
+        self._activity = activity
+        self._classifier = ButtonClassifier()
+        self._pattern = LedPattern.OFF
+        self._screen = Screen.READY
+        self._events: asyncio.Queue[tuple[bool, float]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_activity = 0.0
+        self._last_frame: bytes | None = None
+
+    async def run(self) -> None:
+        """Pump until cancelled."""
+        loop = asyncio.get_running_loop()
+
+        def on_edge(pressed: bool, at: float) -> None:  # may run on a driver thread
+            loop.call_soon_threadsafe(self._events.put_nowait, (pressed, at))
+        self.board.button.start(on_edge)
+        self.status = self._refresh(self.status)
+        await self._act(self.machine.handle(PowerOn(
+            clock_trusted=self.clock.trusted, storage_full=self._full()), time.monotonic()))
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    pressed, at = await asyncio.wait_for(self._events.get(), self._wait())
+                    await self._gestures(self._classifier.edge(pressed, at))
+                await self._tick()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    def _wait(self) -> float:
+        """Return how long to sleep: until the next button deadline, or 0.2 s for the LEDs."""
+        now = time.monotonic()
+        deadline = self._classifier.next_deadline()
+        return 0.2 if deadline is None else max(0.0, min(0.2, deadline - now))
+
+    async def _tick(self) -> None:
+        now = time.monotonic()
+        await self._gestures(self._classifier.tick(now))
+        self.status = self._refresh(self.status)
+        if self.status.used_bytes and self._full() != self.machine.storage_full:
+            await self.feed(StorageChanged(full=self._full()))
+        activity = self._activity()
+        if activity > self._last_activity:
+            self._last_activity = activity
+            await self.feed(ClientActivity())
+        await self.feed(Tick())
+        self._draw(now)
+
+    def _full(self) -> bool:
+        quota = self.status.quota_bytes
+        return bool(quota) and self.status.used_bytes >= 0.98 * quota
+
+    async def _gestures(self, gestures: list[Gesture]) -> None:
+        for gesture in gestures:
+            event = session_event(gesture)
+            if event is not None:
+                LOG.info("button: %s", gesture.kind)
+                await self.feed(event)
+
+    async def feed(self, event: Event) -> None:
+        """Give the machine an event and carry out what it asks."""
+        await self._act(self.machine.handle(event, time.monotonic()))
+
+    async def _act(self, actions: list[Action]) -> None:
+        for action in actions:
+            match action:
+                case ShowScreen(screen=screen):
+                    self._screen = screen
+                case SetStatusLed(pattern=pattern):
+                    if pattern is not self._pattern:
+                        LOG.info("status LED: %s", pattern.value)
+                    self._pattern = pattern
+                case OpenHotspot():
+                    await self._hooks["open"]()
+                case CloseHotspot():
+                    await self._hooks["close"]()
+                case StartInternetSync():
+                    self._spawn(self._sync())
+                case WipeStore():
+                    await self._hooks["wipe"]()
+                    await self.feed(WipeFinished())
+                case _:
+                    LOG.debug("no handler for %s", action)
+        self._draw(time.monotonic())
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sync(self) -> None:
+        ok = False
+        try:
+            ok = await self._internet_sync()
+        finally:
+            await self.feed(InternetSyncFinished(ok=ok))
+
+    def _draw(self, now: float) -> None:
+        """Show the current screen (only when it changed) and drive the LEDs."""
+        remaining = self._classifier.countdown_remaining(now)
+        status = replace(self.status, wipe_remaining=remaining, problem=self.machine.problem)
+        if self.board.display is not None:
+            image = render(view_for(self._screen, status))
+            frame = image.tobytes()
+            if frame != self._last_frame:
+                self._last_frame = frame
+                self.board.display.show(image)
+        self.board.status_led.set(status_led_on(self._pattern, now))
+        self.board.activity_led.set(activity_led_on(self._last_activity or None, now))
+
+
+def utc_now() -> datetime:
+    """Return the system time."""
+    return datetime.now(UTC)
