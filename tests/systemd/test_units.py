@@ -1,0 +1,89 @@
+"""The systemd units: `systemd-analyze verify` passes, and the daemon's sandbox rates OK."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+UNITS = ("courier.service", "courier-net.service", "courier-firstboot.service")
+SYSTEMD = REPO / "systemd"
+VENV_COURIER = REPO / ".venv" / "bin" / "courier"
+
+
+@pytest.fixture
+def units(tmp_path: Path) -> Path:
+    """The units with ExecStart pointing at this checkout's courier (as /opt/courier/venv is)."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    for name in UNITS:
+        text = (SYSTEMD / name).read_text()
+        (tmp_path / name).write_text(text.replace("/opt/courier/venv/bin/courier",
+                                                  str(VENV_COURIER)))
+    return tmp_path
+
+
+def test_every_unit_verifies(units: Path) -> None:
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *UNITS], cwd=units,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+
+
+def _exposure(units: Path, name: str) -> float:
+    result = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(units / name)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert found, result.stdout[-2000:] + result.stderr
+    return float(found.group(1))
+
+
+def test_daemon_that_parses_network_input_is_sandboxed_ok(units: Path) -> None:
+    assert _exposure(units, "courier.service") <= 2.0
+
+
+def test_daemon_holds_no_capabilities_and_reaches_only_its_devices() -> None:
+    text = (SYSTEMD / "courier.service").read_text()
+    assert re.search(r"^CapabilityBoundingSet=$", text, re.MULTILINE)
+    assert "DevicePolicy=closed" in text
+    allowed = re.findall(r"^DeviceAllow=(\S+)", text, re.MULTILINE)
+    assert allowed == ["/dev/gpiochip0", "/dev/i2c-1", "/dev/rtc0"]
+    assert re.search(r"^Type=notify$", text, re.MULTILINE)
+    assert re.search(r"^WatchdogSec=\d+", text, re.MULTILINE)
+
+
+def test_network_helper_has_only_network_capabilities(units: Path) -> None:
+    text = (SYSTEMD / "courier-net.service").read_text()
+    caps = set(re.search(r"^CapabilityBoundingSet=(.*)$", text, re.MULTILINE).group(1).split())  # type: ignore[union-attr]
+    assert "CAP_SYS_ADMIN" not in caps
+    assert "CAP_NET_ADMIN" in caps
+    assert _exposure(units, "courier-net.service") < 5.0
+
+
+def test_sysusers_creates_the_user_in_a_scratch_root(tmp_path: Path) -> None:
+    if shutil.which("systemd-sysusers") is None:
+        pytest.skip("systemd-sysusers is not installed")
+    (tmp_path / "etc").mkdir()
+    result = subprocess.run(["systemd-sysusers", f"--root={tmp_path}",
+                             str(SYSTEMD / "sysusers.d" / "courier.conf")],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    passwd = (tmp_path / "etc" / "passwd").read_text()
+    assert re.search(r"^courier:x:\d+:\d+:Awala courier:/var/lib/courier:/usr/sbin/nologin$",
+                     passwd, re.MULTILINE)
+    group = (tmp_path / "etc" / "group").read_text()
+    assert re.search(r"^gpio:x:\d+:courier$", group, re.MULTILINE)
+    assert re.search(r"^i2c:x:\d+:courier$", group, re.MULTILINE)
+
+
+def test_hardware_watchdog_stays_within_the_bcm2835_limit() -> None:
+    text = (SYSTEMD / "system.conf.d" / "watchdog.conf").read_text()
+    seconds = int(re.search(r"^RuntimeWatchdogSec=(\d+)s$", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    assert seconds <= 15
+
+
+def test_journal_is_volatile() -> None:
+    assert "Storage=volatile" in (SYSTEMD / "journald.conf.d" / "courier.conf").read_text()
