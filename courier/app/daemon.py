@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib
+import ipaddress
 import logging
 import signal
 import time
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -33,6 +34,9 @@ from courier.config import Config
 from courier.panel.present import DeviceStatus
 from courier.store import FileStore, StoreStats
 from courier.sync.session import SessionMachine
+
+if TYPE_CHECKING:
+    from courier.net.mdns import CogrpcAdvertiser
 
 LOG = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class Daemon:
     keyboard: bool = False  # simulated board: button presses typed on standard input
     trusted_clock: TrustedClock | None = None
     wiped: bool = False
+    advertiser: "CogrpcAdvertiser | None" = None
     _stats: StoreStats | None = None
     _stats_at: float = 0.0
 
@@ -109,6 +114,7 @@ class Daemon:
             clock = self.trusted_clock = open_clock(self.config, self.data_dir)
             self.clock = lambda: clock.effective_now(datetime.now(UTC), time.monotonic())
         await self.start()
+        advertiser = await self._advertise()
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
         panel = asyncio.create_task(self._panel()) if self.panel else None
@@ -118,11 +124,34 @@ class Daemon:
             notify("STOPPING=1")
             await stop_task(panel)
             await stop_task(watchdog)
+            if advertiser is not None:
+                await advertiser.stop()
             await self.stop()
             if self.trusted_clock is not None and not self.wiped:
                 self.trusted_clock.save(datetime.now(UTC), time.monotonic())
         LOG.info("stopped cleanly")
         return 0
+
+    async def _advertise(self) -> "CogrpcAdvertiser | None":
+        """Advertise CogRPC over mDNS on the address gateways dial (never on loopback)."""
+        if ipaddress.ip_address(self.tls_address).is_loopback:
+            return None
+        from courier.net.mdns import CogrpcAdvertiser  # noqa: PLC0415
+
+        port = self.ports[0] if self.ports else 21473
+        advertiser = CogrpcAdvertiser(self.config.device.name, [self.tls_address], port)
+        try:
+            await advertiser.start("ready")
+        except OSError as error:
+            LOG.warning("mDNS advertising failed: %s", error)
+            return None
+        self.advertiser = advertiser
+        return advertiser
+
+    async def _hotspot(self, verb: str) -> None:
+        await hotspot_request(verb, self.network)
+        if self.advertiser is not None:
+            await self.advertiser.update("session" if verb == "open" else "ready")
 
     async def _panel(self) -> None:
         """Run the board and the session machine until cancelled."""
@@ -131,8 +160,8 @@ class Daemon:
         status = initial_status(self.config, self.data_dir, self.trusted_clock)
         loop = PanelLoop(
             board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
-            self._refresh, open_hotspot=lambda: hotspot_request("open", self.network),
-            close_hotspot=lambda: hotspot_request("close", self.network),
+            self._refresh, open_hotspot=lambda: self._hotspot("open"),
+            close_hotspot=lambda: self._hotspot("close"),
             internet_sync=self._internet_sync, wipe=self._wipe,
             activity=lambda: self.counters.snapshot().last_activity)
         try:

@@ -90,3 +90,6 @@ def open_hotspot(lab: Lab) -> Iterator[Lab]:
     wait_for_line(log, "net-setup ready")
     yield lab
     assert lab.courier.stop(process) == 0, log.read_text()
+
+
+from tests.cogrpc.conftest import world  # noqa: E402, F401 - the official-client world fixture

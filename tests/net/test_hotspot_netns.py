@@ -2,6 +2,7 @@
 
 import json
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,51 @@ def test_close_and_stop_remove_address_processes_and_firewall(lab: Lab) -> None:
     assert lab.courier.stop(process) == 0
     assert "courier" not in lab.courier.run("nft", "list", "tables").stdout
     assert not Path(sock).exists()
+
+
+@pytest.mark.interop
+def test_phone_syncs_with_the_official_client_over_the_hotspot(
+    open_hotspot: Lab, world: dict[str, object],
+) -> None:
+    from courier.protocol import parse_message  # noqa: PLC0415
+    from courier.store import Direction, FileStore, ObjectMeta  # noqa: PLC0415
+    from tests.cogrpc.conftest import DRIVER  # noqa: PLC0415
+
+    lab = open_hotspot
+    data = lab.work / "courier-data"
+    subprocess.run([PYTHON, "-m", "courier", "init", "--data-dir", str(data), "--config",
+                    "/nonexistent"], cwd=REPO, check=True, capture_output=True, timeout=60)
+    folder = Path(str(world["dir"]))
+    gateway = world["gateways"][0]  # type: ignore[index]
+    store = FileStore.open(data)
+    for name in gateway["inbound"]:
+        raw = (folder / name).read_bytes()
+        store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
+    store.close()
+    log = lab.work / "courier.log"
+    lab.courier.popen([PYTHON, "-m", "courier", "run", "--config", "/nonexistent", "--data-dir",
+                       str(data), "--no-panel", "--no-network", "--listen",
+                       f"{COURIER_ADDRESS}:21473", "--tls-address", COURIER_ADDRESS], log)
+    wait_for_line(log, "serving CogRPC")
+    lease = _lease(lab)
+    # The Android gateway dials the DHCP server, the desktop gateway its default gateway.
+    target = f"{lease['server']}:21473"
+    assert lease["routers"] == lease["server"]
+
+    def driver(*args: str) -> dict[str, object]:
+        out = lab.phone.run("node", str(DRIVER), *args, timeout=120).stdout
+        return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    collected = driver("collect", target, str(folder / gateway["cca"]), gateway["id"])
+    assert collected["errors"] == []
+    assert len(collected["cargo"]) == len(gateway["inbound"])  # type: ignore[arg-type]
+    files = [str(folder / name) for name in gateway["outbound"][:4]]
+    assert sorted(driver("deliver", target, *files)["acked"]) == sorted(files)  # type: ignore[arg-type]
+    # The daemon also advertises itself over mDNS on the hotspot address.
+    browse = lab.work / "browse.log"
+    lab.phone.popen([PYTHON, str(REPO / "tests" / "net" / "mdns_browse.py"), lease["ip"]], browse)
+    wait_for_line(browse, '"event": "added"')
+    added = next(json.loads(line) for line in browse.read_text().splitlines()
+                 if '"added"' in line)
+    assert added["addresses"] == [COURIER_ADDRESS]
+    assert added["port"] == 21473
