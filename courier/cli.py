@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courier.commands.net_setup",
     "courier.commands.run",
     "courier.commands.status",
+    "courier.commands.sync_internet",
 )
 
 

@@ -65,6 +65,8 @@ class InternetConfig:
     concurrency: int = 4
     gateways: Mapping[str, str] = field(default_factory=dict)
     ca_file: str = ""
+    # HOST:PORT that must answer a TCP connection for an uplink to count ("" = the route alone).
+    probe: str = "frankfurt.relaycorp.cloud:443"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def check_config(config: Config) -> list[str]:
         f"[server] listen {endpoint!r} is not HOST:PORT"
         for endpoint in config.server.listen if parse_endpoint(endpoint) is None
     )
+    if config.internet.probe and parse_endpoint(config.internet.probe) is None:
+        problems.append(f"[internet] probe {config.internet.probe!r} is not HOST:PORT")
     problems.extend(
         f"[internet] gateways {address!r} = {endpoint!r} is not HOST:PORT"
         for address, endpoint in config.internet.gateways.items()

@@ -34,6 +34,7 @@ from courier.config import Config
 from courier.panel.present import DeviceStatus
 from courier.store import FileStore, StoreStats
 from courier.sync.session import SessionMachine
+from courier.sync.session_types import UplinkChanged
 
 if TYPE_CHECKING:
     from courier.net.mdns import CogrpcAdvertiser
@@ -164,10 +165,26 @@ class Daemon:
             close_hotspot=lambda: self._hotspot("close"),
             internet_sync=self._internet_sync, wipe=self._wipe,
             activity=lambda: self.counters.snapshot().last_activity)
+        uplink = asyncio.create_task(self._watch_uplink(loop)) if self.network else None
         try:
             await loop.run()
         finally:
+            await stop_task(uplink)
             await asyncio.to_thread(board.close)
+
+    async def _watch_uplink(self, loop: PanelLoop) -> None:
+        """Tell the session machine when an Internet uplink comes and goes."""
+        from courier.net.uplink import UplinkMonitor, UplinkUp, tcp_probe  # noqa: PLC0415
+
+        probe_to = self.config.internet.probe
+        host, _, port = probe_to.rpartition(":")
+
+        async def route_only() -> bool:
+            return True
+        probe = tcp_probe(host, int(port)) if probe_to else route_only
+        served = [self.config.hotspot.interface, *self.config.hotspot.lan_interfaces]
+        async for event in UplinkMonitor(served, probe).events():
+            await loop.feed(UplinkChanged(up=isinstance(event, UplinkUp)))
 
     def _refresh(self, status: DeviceStatus) -> DeviceStatus:
         """Return the snapshot with fresh counters, store figures (every 2 s) and clock."""

@@ -31,7 +31,10 @@ async function makeWorld(outDir, spec) {
     validityStartDate: past, validityEndDate: new Date(now.getTime() + 360 * DAY),
   });
   const internetId = await getIdFromIdentityKey(internetKeys.publicKey);
-  const manifest = { internetId, internetAddress: INTERNET_ADDRESS, gateways: [] };
+  // For the Internet-gateway double: its own certificate, to validate CCAs against.
+  writeFileSync(join(outDir, 'internet.cert.der'), buffer(internetCert.serialize()));
+  const manifest = { internetId, internetAddress: INTERNET_ADDRESS, gateways: [],
+    internetCertificate: 'internet.cert.der' };
   for (let g = 0; g < (spec.gateways ?? 1); g++) {
     const keys = await generateRSAKeyPair();
     const cert = await issueGatewayCertificate({

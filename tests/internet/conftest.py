@@ -1,0 +1,150 @@
+"""An Internet-gateway double (official libraries, TLS with a test CA) and a stocked courier."""
+
+import datetime
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from courier.protocol import parse_message
+from courier.store import Direction, FileStore, ObjectMeta
+from tests.cogrpc.conftest import world  # noqa: F401 - a fixture, used by name
+from tests.conftest import JS_DIR, REPO
+
+DOUBLE = JS_DIR / "internet-gateway" / "double.mjs"
+
+
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def make_tls(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
+    """Write a test CA and a server certificate for `name`; return (ca, key, cert) paths."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Courier test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "server.key", folder / "server.pem"
+    paths[0].write_bytes(_pem(ca))
+    paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    paths[2].write_bytes(_pem(cert))
+    return paths
+
+
+@dataclass
+class Double:
+    """A running Internet-gateway double."""
+
+    process: "subprocess.Popen[str]"
+    port: int
+    record: Path
+    ca: Path
+
+    def events(self) -> list[dict[str, object]]:
+        """Return what the double recorded."""
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+
+@pytest.fixture
+def start_double(tmp_path: Path, world: dict[str, object]) -> Iterator[Callable[[str], Double]]:  # noqa: F811
+    """Start doubles in a given mode; all are stopped afterwards."""
+    started: list[Double] = []
+    ca, key, cert = make_tls(tmp_path)
+
+    def start(mode: str = "normal") -> Double:
+        record = tmp_path / f"double-{len(started)}.jsonl"
+        config = tmp_path / f"double-{len(started)}.json"
+        config.write_text(json.dumps({"world": world["dir"], "key": str(key),
+                                      "cert": str(cert), "mode": mode, "record": str(record)}))
+        process = subprocess.Popen(["node", str(DOUBLE), str(config)], cwd=JS_DIR,
+                                   stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("listening "):
+            process.kill()
+            process.wait()
+            pytest.fail(f"the double did not start: {line!r}")
+        double = Double(process, int(line.split()[1]), record, ca)
+        started.append(double)
+        return double
+
+    yield start
+    for double in started:
+        double.process.send_signal(signal.SIGTERM)
+        try:
+            double.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            double.process.kill()
+            double.process.wait()
+        if double.process.stdout is not None:
+            double.process.stdout.close()
+
+
+def stock(data_dir: Path, world: dict[str, object], gateways: list[int]) -> dict[str, list[str]]:  # noqa: F811
+    """Store the gateways' outbound cargo and CCAs, as a hotspot session would have."""
+    folder = Path(str(world["dir"]))
+    store = FileStore.open(data_dir)
+    files: dict[str, list[str]] = {"cargo": [], "ccas": []}
+    try:
+        for index in gateways:
+            entry = world["gateways"][index]  # type: ignore[index]
+            for name in [*entry["outbound"][:3], entry["cca"]]:
+                raw = (folder / name).read_bytes()
+                store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_INTERNET), raw)
+                files["ccas" if name == entry["cca"] else "cargo"].append(str(folder / name))
+    finally:
+        store.close()
+    return files
+
+
+def sync(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `courier sync-internet` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "courier", "sync-internet", "--config", "/nonexistent",
+         "--data-dir", str(data_dir), "--reply-wait", "0", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def status(data_dir: Path) -> dict[str, int]:
+    """Return `courier status --json`."""
+    out = subprocess.run([sys.executable, "-m", "courier", "status", "--config", "/nonexistent",
+                          "--data-dir", str(data_dir), "--json"], cwd=REPO, check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll a condition."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not met in time")
+        time.sleep(0.05)
