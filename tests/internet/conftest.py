@@ -1,6 +1,7 @@
 """An Internet-gateway double (official libraries, TLS with a test CA) and a stocked courier."""
 
 import datetime
+import ipaddress
 import json
 import signal
 import subprocess
@@ -46,7 +47,9 @@ def make_tls(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, P
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
             .sign(ca_key, hashes.SHA256()))
     paths = folder / "ca.pem", folder / "server.key", folder / "server.pem"
     paths[0].write_bytes(_pem(ca))
@@ -148,3 +151,25 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             pytest.fail("condition not met in time")
         time.sleep(0.05)
+
+
+def make_self_signed(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
+    """Write a self-signed certificate for `name` and 127.0.0.1 (the JS LAN client pins it)."""
+    now = datetime.datetime.now(datetime.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256()))
+    paths = folder / "self.pem", folder / "self.key", folder / "self.pem"
+    paths[0].write_bytes(_pem(cert))
+    paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
