@@ -14,10 +14,11 @@ Policy (docs/panel.md, "Clock policy"):
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from courier.atomic import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -118,20 +119,8 @@ class TrustedClock:
         """Persist the effective now atomically as the next boot's lower bound; return it."""
         now = self.effective_now(system_now, monotonic)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        path = self.state_dir / STATE_FILE
-        temp = path.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, json.dumps({"lower_bound": now.isoformat()}).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-        dir_fd = os.open(self.state_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomically(self.state_dir / STATE_FILE,
+                         json.dumps({"lower_bound": now.isoformat()}).encode(), 0o644)
         return now
 
     def _raise(self, value: datetime, monotonic: float, source: str) -> None:

@@ -8,7 +8,6 @@ twenty years ahead. It is reissued only when the address changes.
 
 import datetime
 import ipaddress
-import os
 from pathlib import Path
 
 from cryptography import x509
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from courier.atomic import write_atomically
 from courier.errors import CourierError
 
 KEY_FILE = "tls.key"
@@ -28,23 +28,12 @@ def _keys_dir(data_dir: Path) -> Path:
     return folder
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-
-
 def ensure_tls_key(data_dir: Path) -> Path:
     """Create the TLS key (EC P-256, PEM, 0600) if missing; return its path. Idempotent."""
     path = _keys_dir(data_dir) / KEY_FILE
     if not path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
-        _write_private(path, key.private_bytes(
+        write_atomically(path, key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
     return path
@@ -84,5 +73,5 @@ def tls_identity(data_dir: Path, address: str,
         .sign(key, hashes.SHA256())
     )
     cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    _write_private(cert_path, cert_pem)
+    write_atomically(cert_path, cert_pem)
     return key_pem, cert_pem

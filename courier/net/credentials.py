@@ -1,11 +1,11 @@
 """Per-device Wi-Fi name and passphrase, generated once at first boot and kept in keys/wifi.json."""
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from courier.atomic import write_atomically
 from courier.errors import NetworkError
 
 # No 0/O, 1/l/I, 2/Z, 5/S: a passphrase read off a small screen must be typed without mistakes.
@@ -61,18 +61,6 @@ def ensure_wifi_credentials(data_dir: Path) -> WifiCredentials:
         return load_wifi_credentials(data_dir)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     credentials = generate_wifi_credentials()
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, json.dumps({"ssid": credentials.ssid,
-                                 "passphrase": credentials.passphrase}).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomically(path, json.dumps({"ssid": credentials.ssid,
+                                       "passphrase": credentials.passphrase}).encode())
     return credentials

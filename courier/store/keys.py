@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from courier.atomic import fsync_dir, write_atomically
 from courier.store.model import CorruptObjectError, KeyFileError
 
 KEY_SIZE = 32
@@ -29,15 +30,7 @@ def ensure_master_key(data_dir: Path) -> None:
     if path.exists():
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, secrets.token_bytes(KEY_SIZE))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    fsync_dir(path.parent)
+    write_atomically(path, secrets.token_bytes(KEY_SIZE))
 
 
 def load_master_key(data_dir: Path) -> bytes:
@@ -68,15 +61,6 @@ def destroy_master_key(data_dir: Path) -> None:
         os.close(fd)
     path.unlink()
     fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a directory's entries (creations, renames, deletions) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _derive(master: bytes, label: bytes) -> bytes:
