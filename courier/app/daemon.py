@@ -165,7 +165,9 @@ class Daemon:
             close_hotspot=lambda: self._hotspot("close"),
             internet_sync=self._internet_sync, wipe=self._wipe,
             activity=lambda: self.counters.snapshot().last_activity)
-        uplink = asyncio.create_task(self._watch_uplink(loop)) if self.network else None
+        # Reading routes needs no privileges: watched in every mode, so a laptop with configured
+        # gateways syncs with them from a press.
+        uplink = asyncio.create_task(self._watch_uplink(loop))
         try:
             await loop.run()
         finally:

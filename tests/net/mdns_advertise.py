@@ -3,6 +3,7 @@
 import asyncio
 import signal
 import sys
+import time
 
 from courier.net.mdns import CogrpcAdvertiser
 
@@ -10,7 +11,7 @@ from courier.net.mdns import CogrpcAdvertiser
 async def main(name: str, address: str) -> None:
     advertiser = CogrpcAdvertiser(name, [address])
     await advertiser.start("ready")
-    print("advertising", flush=True)
+    print(f"advertising {time.time()}", flush=True)
     loop = asyncio.get_running_loop()
     stop, update = asyncio.Event(), asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

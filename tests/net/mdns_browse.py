@@ -17,7 +17,8 @@ START = time.monotonic()
 
 async def report(zc: Zeroconf, name: str, change: ServiceStateChange) -> None:
     event: dict[str, object] = {"event": change.name.lower(), "name": name,
-                                "seconds": round(time.monotonic() - START, 3)}
+                                "seconds": round(time.monotonic() - START, 3),
+                                "at": time.time()}
     if change is not ServiceStateChange.Removed:
         info = AsyncServiceInfo(SERVICE_TYPE, name)
         if await info.async_request(zc, 3000):
