@@ -2,7 +2,7 @@
 // definition served by @grpc/grpc-js over TLS, messages checked by @relaycorp/relaynet-core.
 //   node double.mjs CONFIG.json   (prints "listening PORT" when ready)
 // CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall, record}
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
@@ -10,7 +10,10 @@ import cogrpc from '@relaycorp/cogrpc';
 import core from '@relaycorp/relaynet-core';
 
 const { CargoRelayService } = cogrpc;
-const { Cargo, CargoCollectionAuthorization, Certificate } = core;
+const {
+  Cargo, CargoCollectionAuthorization, CargoCollectionRequest, Certificate, EnvelopedData,
+  derDeserializeECDHPrivateKey, derDeserializeRSAPrivateKey,
+} = core;
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const manifest = JSON.parse(readFileSync(join(config.world, 'manifest.json'), 'utf8'));
@@ -18,6 +21,10 @@ const der = readFileSync(join(config.world, manifest.internetCertificate));
 const internetCertificate = Certificate.deserialize(
   der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength));
 const usedCcas = new Set();
+const identityKey = await derDeserializeRSAPrivateKey(
+  readFileSync(join(config.world, manifest.internetKey)));
+const sessionKey = await derDeserializeECDHPrivateKey(
+  readFileSync(join(config.world, manifest.internetSessionKey)));
 
 function record(event) {
   appendFileSync(config.record, JSON.stringify(event) + '\n');
@@ -97,12 +104,27 @@ async function collectCargo(call) {
   }
   usedCcas.add(cca.id);
   const senderId = await cca.senderCertificate.calculateSubjectId();
-  const gateway = manifest.gateways.find((g) => g.id === senderId);
-  const replies = gateway ? gateway.inbound : [];
-  record({ call: 'collect', ccaId: cca.id, senderId, replies: replies.length });
-  for (const name of replies) {
-    call.write({ id: randomUUID(), cargo: readFileSync(join(config.world, name)) });
+  let authorization;
+  try {
+    // The request inside the CCA carries the delivery authorization to sign the replies with.
+    const envelope = EnvelopedData.deserialize(arrayBuffer(cca.payloadSerialized));
+    const request = CargoCollectionRequest.deserialize(await envelope.decrypt(sessionKey));
+    authorization = request.cargoDeliveryAuthorization;
+  } catch (error) {
+    fail(call, grpc.status.UNAUTHENTICATED, `unreadable collection request: ${error}`);
+    return;
   }
+  const gateway = manifest.gateways.find((g) => g.id === senderId);
+  const replies = gateway ? gateway.inbound.length : 0;
+  const sent = [];
+  for (let i = 0; i < replies; i++) {
+    const reply = new Cargo({ id: senderId }, authorization, randomBytes(1500),
+      { creationDate: new Date(Date.now() - 5 * 60 * 1000), ttl: 86400 });
+    const cargo = Buffer.from(await reply.serialize(identityKey));
+    sent.push(createHash('sha256').update(cargo).digest('hex'));
+    call.write({ id: randomUUID(), cargo });
+  }
+  record({ call: 'collect', ccaId: cca.id, senderId, replies: sent });
   // As the real Internet gateway: end without waiting for acks.
   call.end();
 }

@@ -10,8 +10,9 @@ import core from '@relaycorp/relaynet-core';
 
 const { CogRPCClient } = cogrpc;
 const {
-  Cargo, CargoCollectionAuthorization, generateRSAKeyPair, issueGatewayCertificate,
-  issueDeliveryAuthorization, getIdFromIdentityKey,
+  Cargo, CargoCollectionAuthorization, CargoCollectionRequest, SessionEnvelopedData,
+  SessionKeyPair, generateRSAKeyPair, issueGatewayCertificate, issueDeliveryAuthorization,
+  getIdFromIdentityKey, derSerializePrivateKey,
 } = core;
 
 const INTERNET_ADDRESS = 'gateway.example';
@@ -31,10 +32,17 @@ async function makeWorld(outDir, spec) {
     validityStartDate: past, validityEndDate: new Date(now.getTime() + 360 * DAY),
   });
   const internetId = await getIdFromIdentityKey(internetKeys.publicKey);
-  // For the Internet-gateway double: its own certificate, to validate CCAs against.
+  // For the Internet-gateway double: its certificate (to validate CCAs against), its identity
+  // key (to sign the cargo it returns) and its session key (to open the CCAs' requests).
+  const internetSession = await SessionKeyPair.generate();
   writeFileSync(join(outDir, 'internet.cert.der'), buffer(internetCert.serialize()));
+  writeFileSync(join(outDir, 'internet.key.der'),
+    await derSerializePrivateKey(internetKeys.privateKey));
+  writeFileSync(join(outDir, 'internet.session.der'),
+    await derSerializePrivateKey(internetSession.privateKey));
   const manifest = { internetId, internetAddress: INTERNET_ADDRESS, gateways: [],
-    internetCertificate: 'internet.cert.der' };
+    internetCertificate: 'internet.cert.der', internetKey: 'internet.key.der',
+    internetSessionKey: 'internet.session.der' };
   for (let g = 0; g < (spec.gateways ?? 1); g++) {
     const keys = await generateRSAKeyPair();
     const cert = await issueGatewayCertificate({
@@ -51,9 +59,14 @@ async function makeWorld(outDir, spec) {
     });
     const entry = { id, cca: `cca-${g}.der`, outbound: [], inbound: [] };
     const created = new Date(now.getTime() - 5 * 60 * 1000);
+    // As a private gateway does: the CCA carries, encrypted for the Internet gateway, the
+    // delivery authorization the replies must be signed with.
+    const request = new CargoCollectionRequest(authorization);
+    const { envelopedData } = await SessionEnvelopedData.encrypt(
+      request.serialize(), internetSession.sessionKey);
     const cca = new CargoCollectionAuthorization(
-      { id: internetId, internetAddress: INTERNET_ADDRESS }, cert, randomBytes(1200),
-      { creationDate: created, ttl: 14 * 24 * 3600 });
+      { id: internetId, internetAddress: INTERNET_ADDRESS }, cert,
+      Buffer.from(envelopedData.serialize()), { creationDate: created, ttl: 14 * 24 * 3600 });
     writeFileSync(join(outDir, entry.cca), buffer(await cca.serialize(keys.privateKey)));
     for (const [i, size] of (spec.outbound ?? []).entries()) {
       const cargo = new Cargo({ id: internetId, internetAddress: INTERNET_ADDRESS }, cert,
