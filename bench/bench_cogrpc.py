@@ -2,8 +2,6 @@
 
 import base64
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import grpc
 
-from bench.common import Figure
+from bench.common import Figure, free_port, stop_process
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.protocol import (
     MessageType,
@@ -47,11 +45,6 @@ asyncio.run(main())
 """
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def _start(argv: list[str], log: Path) -> "subprocess.Popen[bytes]":
     with log.open("wb") as out:
@@ -63,14 +56,6 @@ def _start(argv: list[str], log: Path) -> "subprocess.Popen[bytes]":
         time.sleep(0.05)
     return process
 
-
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _cargo(count: int, size: int) -> list[bytes]:
@@ -109,7 +94,7 @@ def _throughput(work: Path, cargo: list[bytes], label: str) -> tuple[float, floa
     data = work / f"data-{label}"
     subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
                     "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
-    port = _port()
+    port = free_port()
     courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
                       "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
                       "--tls-address", "127.0.0.1"], work / f"courier-{label}.log")
@@ -117,15 +102,15 @@ def _throughput(work: Path, cargo: list[bytes], label: str) -> tuple[float, floa
     try:
         courier_rate = len(cargo) / _deliver(f"127.0.0.1:{port}", cert, cargo)
     finally:
-        _stop(courier)
-    port = _port()
+        stop_process(courier)
+    port = free_port()
     bare = _start([sys.executable, "-c", BARE, f"127.0.0.1:{port}",
                    str(data / "keys" / "tls.key"), str(data / "keys" / "tls.crt")],
                   work / f"bare-{label}.log")
     try:
         bare_rate = len(cargo) / _deliver(f"127.0.0.1:{port}", cert, cargo)
     finally:
-        _stop(bare)
+        stop_process(bare)
     return courier_rate, bare_rate
 
 
@@ -140,7 +125,7 @@ def _first_cargo_and_rss(work: Path, quick: bool) -> tuple[float, float]:
     cca = serialize_message(MessageType.CCA, Recipient("0" + "cd" * 32, "gateway.example"),
                             b"request", sender_key=key, sender_certificate=certificate,
                             ttl=86400, creation_date=datetime.now(UTC) - timedelta(minutes=5))
-    port = _port()
+    port = free_port()
     courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
                       "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
                       "--tls-address", "127.0.0.1"], work / "courier-big.log")
@@ -153,7 +138,7 @@ def _first_cargo_and_rss(work: Path, quick: bool) -> tuple[float, float]:
         peak = next(int(line.split()[1]) for line in status.splitlines()
                     if line.startswith("VmHWM")) / 1024
     finally:
-        _stop(courier)
+        stop_process(courier)
     return first, peak
 
 

@@ -1,14 +1,12 @@
 """The daemon on the simulated board: time from start to serving, idle memory and CPU."""
 
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Figure
+from bench.common import Figure, free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = (
@@ -16,11 +14,6 @@ BASELINE = (
     "print('ready', flush=True); time.sleep(600)"
 )
 
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -51,14 +44,6 @@ def _idle(pid: int, seconds: float) -> tuple[float, float]:
     return _rss_mb(pid), 100 * used / (time.monotonic() - start)
 
 
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
 
 def run(quick: bool) -> list[Figure]:
     """Measure and return the figures."""
@@ -74,7 +59,7 @@ def run(quick: bool) -> list[Figure]:
             daemon = subprocess.Popen(
                 [sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
                  "--data-dir", str(data), "--hardware", "sim", "--no-network", "--listen",
-                 f"127.0.0.1:{_port()}", "--tls-address", "127.0.0.1"],
+                 f"127.0.0.1:{free_port()}", "--tls-address", "127.0.0.1"],
                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_for(daemon, log, "serving CogRPC")
@@ -83,7 +68,7 @@ def run(quick: bool) -> list[Figure]:
             time.sleep(1)
             rss, cpu = _idle(daemon.pid, idle_seconds)
         finally:
-            _stop(daemon)
+            stop_process(daemon)
         base_log = work / "baseline.log"
         with base_log.open("wb") as out:
             baseline = subprocess.Popen([sys.executable, "-c", BASELINE], cwd=REPO, stdout=out)
@@ -91,7 +76,7 @@ def run(quick: bool) -> list[Figure]:
             _wait_for(baseline, base_log, "ready")
             base_rss, base_cpu = _idle(baseline.pid, 2)
         finally:
-            _stop(baseline)
+            stop_process(baseline)
     return [
         Figure("start to serving CogRPC (sim board)", to_serving * 1000, "ms", None, "< 2 s"),
         Figure("idle RSS (sim board, session machine, LEDs)", rss, "MB", base_rss,

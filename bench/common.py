@@ -1,5 +1,8 @@
 """What a benchmark returns, and helpers to time things."""
 
+import signal
+import socket
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,3 +35,20 @@ def best_rate(action: Callable[[], object], items: float, *, repeat: int = 3) ->
         elapsed = time.perf_counter() - start
         best = max(best, items / elapsed)
     return best
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: "subprocess.Popen[bytes] | subprocess.Popen[str]") -> None:
+    """SIGTERM a benchmark's server process, SIGKILL it if it lingers, and reap it."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
