@@ -29,35 +29,54 @@ def _pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def make_tls(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
-    """Write a test CA and a server certificate for `name`; return (ca, key, cert) paths."""
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject: str, issuer: str, key: ec.EllipticCurvePrivateKey,
+                 signer: ec.EllipticCurvePrivateKey, *, server_name: str | None,
+                 ca: bool) -> x509.Certificate:
+    """Return a certificate valid from yesterday for 30 days, for a server name and/or a CA."""
     now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Courier test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = folder / "ca.pem", folder / "server.key", folder / "server.pem"
+    builder = (x509.CertificateBuilder().subject_name(_name(subject))
+               .issuer_name(_name(issuer)).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=30)))
+    if server_name is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName(server_name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0),
+                                        critical=True)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _write(paths: tuple[Path, Path, Path], ca: x509.Certificate,
+           key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> tuple[Path, Path, Path]:
     paths[0].write_bytes(_pem(ca))
     paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     paths[2].write_bytes(_pem(cert))
     return paths
+
+
+def make_tls(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
+    """Write a test CA and a server certificate for `name`; return (ca, key, cert) paths."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Courier test CA", "Courier test CA", ca_key, ca_key, server_name=None,
+                      ca=True)
+    cert = _certificate(name, "Courier test CA", key, ca_key, server_name=name, ca=False)
+    return _write((folder / "ca.pem", folder / "server.key", folder / "server.pem"), ca, key, cert)
+
+
+def make_self_signed(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
+    """Write a self-signed certificate for `name` and 127.0.0.1 (the JS LAN client pins it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _certificate(name, name, key, key, server_name=name, ca=True)
+    return _write((folder / "self.pem", folder / "self.key", folder / "self.pem"), cert, key, cert)
 
 
 @dataclass
@@ -152,24 +171,3 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
             pytest.fail("condition not met in time")
         time.sleep(0.05)
 
-
-def make_self_signed(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
-    """Write a self-signed certificate for `name` and 127.0.0.1 (the JS LAN client pins it)."""
-    now = datetime.datetime.now(datetime.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .sign(key, hashes.SHA256()))
-    paths = folder / "self.pem", folder / "self.key", folder / "self.pem"
-    paths[0].write_bytes(_pem(cert))
-    paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return paths
