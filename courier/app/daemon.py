@@ -31,6 +31,7 @@ from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
 from courier.cogrpc.tls import tls_identity
 from courier.config import Config
+from courier.errors import HardwareError
 from courier.panel.present import DeviceStatus
 from courier.store import FileStore, StoreStats
 from courier.sync.session import SessionMachine
@@ -38,8 +39,10 @@ from courier.sync.session_types import UplinkChanged
 
 if TYPE_CHECKING:
     from courier.net.mdns import CogrpcAdvertiser
+    from courier.panel.ports import Board
 
 LOG = logging.getLogger(__name__)
+BOARD_RETRY_SECONDS = 30.0
 
 
 def system_now() -> datetime:
@@ -157,7 +160,7 @@ class Daemon:
     async def _panel(self) -> None:
         """Run the board and the session machine until cancelled."""
         assert self.trusted_clock is not None
-        board = await asyncio.to_thread(open_board, self.config, self.data_dir, self.keyboard)
+        board = await self._open_board()
         status = initial_status(self.config, self.data_dir, self.trusted_clock)
         loop = PanelLoop(
             board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
@@ -173,6 +176,21 @@ class Daemon:
         finally:
             await stop_task(uplink)
             await asyncio.to_thread(board.close)
+
+    async def _open_board(self) -> "Board":
+        """Open the board; while it cannot be opened, cargo is still served and we retry."""
+        said = ""
+        while True:
+            try:
+                return await asyncio.to_thread(open_board, self.config, self.data_dir,
+                                               self.keyboard)
+            except HardwareError as error:
+                if str(error) != said:
+                    said = str(error)
+                    LOG.error("panel unavailable: %s; serving cargo without it, retrying every "
+                              "%.0f s", error, BOARD_RETRY_SECONDS)
+                    notify(f"STATUS=serving; panel unavailable: {error}")
+                await asyncio.sleep(BOARD_RETRY_SECONDS)
 
     async def _watch_uplink(self, loop: PanelLoop) -> None:
         """Tell the session machine when an Internet uplink comes and goes."""

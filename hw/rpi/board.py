@@ -1,8 +1,13 @@
 """Open the Raspberry Pi board: button and LEDs on GPIO, OLED on I2C."""
 
-from courier.panel.ports import Board, BoardSettings
-from hw.rpi.display import open_display
+import logging
+
+from courier.errors import HardwareError
+from courier.panel.ports import Board, BoardSettings, DisplayPort
+from hw.rpi.display import CHIPS, open_display
 from hw.rpi.gpio import RpiButton, RpiLed, import_gpio
+
+logger = logging.getLogger(__name__)
 
 
 def open_board(settings: BoardSettings) -> Board:
@@ -16,9 +21,20 @@ def open_board(settings: BoardSettings) -> Board:
         opened.append(status)
         activity = RpiLed(gpio, settings.activity_led_pin)
         opened.append(activity)
-        display = open_display(settings)
+        display = open_display_or_none(settings)
     except BaseException:
         for part in reversed(opened):
             part.close()
         raise
     return Board("rpi", button, status, activity, display)
+
+
+def open_display_or_none(settings: BoardSettings) -> DisplayPort | None:
+    """Open the OLED; without one the button and LEDs still run the courier (logged loudly)."""
+    try:
+        return open_display(settings)
+    except HardwareError as error:
+        if settings.display not in CHIPS:  # a configuration mistake, not a missing module
+            raise
+        logger.error("%s; running without a screen (the LEDs still show the state)", error)
+        return None

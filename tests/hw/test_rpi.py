@@ -62,6 +62,16 @@ def test_failure_midway_releases_claimed_pins(monkeypatch: pytest.MonkeyPatch) -
         assert gpio.pins == {}
 
 
+def test_missing_oled_leaves_button_and_leds_working(monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    with installed(monkeypatch) as gpio:
+        board = hw.open_board("rpi", BoardSettings(display="ssd1306", i2c_port=97))
+        assert board.display is None
+        assert set(gpio.pins) == {17, 27, 22}
+        assert "running without a screen" in caplog.text
+        board.close()
+
+
 def test_busy_pin_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with installed(monkeypatch) as gpio:
         gpio.fail_setup = RuntimeError("GPIO busy")

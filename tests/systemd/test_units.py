@@ -9,9 +9,11 @@ import pytest
 
 from tests.conftest import REPO
 
-UNITS = ("courier.service", "courier-net.service", "courier-firstboot.service")
+UNITS = ("courier.service", "courier-net.service", "courier-firstboot.service",
+         "courier-growdata.service")
 SYSTEMD = REPO / "systemd"
 VENV_COURIER = REPO / ".venv" / "bin" / "courier"
+GROW_DATA = REPO / "image-build" / "overlay" / "usr" / "lib" / "courier" / "grow-data"
 
 
 @pytest.fixture
@@ -21,8 +23,8 @@ def units(tmp_path: Path) -> Path:
         pytest.skip("systemd-analyze is not installed")
     for name in UNITS:
         text = (SYSTEMD / name).read_text()
-        (tmp_path / name).write_text(text.replace("/opt/courier/venv/bin/courier",
-                                                  str(VENV_COURIER)))
+        text = text.replace("/opt/courier/venv/bin/courier", str(VENV_COURIER))
+        (tmp_path / name).write_text(text.replace("/usr/lib/courier/grow-data", str(GROW_DATA)))
     return tmp_path
 
 

@@ -1,0 +1,211 @@
+"""Boot the SD image itself in qemu-system-aarch64 and check it serves (the image smoke test).
+
+Usage: .venv/bin/python -m tests.image.boot [IMAGE]   (default image-build/out/courier.img)
+The kernel, initramfs and command line are read from the image's boot partition (config.txt and
+cmdline.txt, as the Pi's firmware reads them). The disk is a copy-on-write overlay one GiB larger
+than the image (qemu -snapshot on top): the image file is never written, and the first boot grows
+the data partition. guest-check.sh reports on the console; once the courier serves, the official
+@relaycorp/cogrpc client delivers cargo through qemu's user network and a forwarded port.
+"""
+
+import json
+import os
+import re
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+DRIVER = REPO / "tests" / "js" / "private-gateway" / "driver.mjs"
+DEFAULT_IMAGE = REPO / "image-build" / "out" / "courier.img"
+BOOT_TIMEOUT = 1200.0
+
+
+@dataclass
+class BootReport:
+    """What the guest said, and what the host saw."""
+
+    smoke: dict[str, str] = field(default_factory=dict)
+    delivery: dict[str, object] = field(default_factory=dict)
+    seconds_to_serving: float = 0.0
+    seconds_total: float = 0.0
+    exit_code: int | None = None
+    console_tail: list[str] = field(default_factory=list)
+
+
+def boot_partition(image: Path) -> int:
+    """Return the byte offset of the first (boot, FAT) partition from the MBR."""
+    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True,
+                                      text=True, check=True).stdout)["partitiontable"]
+    first = table["partitions"][0]
+    return int(first["start"]) * int(table.get("sectorsize", 512))
+
+
+def read_boot_file(image: Path, offset: int, name: str, target: Path) -> Path:
+    """Copy one file out of the FAT boot partition with mtools (no mount)."""
+    subprocess.run(["mcopy", "-n", "-i", f"{image}@@{offset}", f"::{name}", str(target)],
+                   check=True, capture_output=True)
+    return target
+
+
+def kernel_files(image: Path, work: Path) -> tuple[Path, Path, str]:
+    """Return the kernel, initramfs and command line that the Pi's firmware would boot."""
+    offset = boot_partition(image)
+    config = read_boot_file(image, offset, "config.txt", work / "config.txt").read_text()
+    kernel = re.search(r"^kernel=(\S+)", config, re.MULTILINE)
+    initramfs = re.search(r"^initramfs (\S+)", config, re.MULTILINE)
+    assert kernel and initramfs, f"config.txt names no kernel/initramfs:\n{config}"
+    cmdline = read_boot_file(image, offset, "cmdline.txt", work / "cmdline.txt").read_text()
+    return (read_boot_file(image, offset, kernel.group(1), work / "vmlinuz"),
+            read_boot_file(image, offset, initramfs.group(1), work / "initrd.img"),
+            cmdline.strip())
+
+
+def guest_cmdline(image_cmdline: str) -> str:
+    """Return the image's command line on qemu's serial port, running guest-check.sh."""
+    kept = [arg for arg in image_cmdline.split() if not arg.startswith(("console=", "quiet"))]
+    check = "mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/guest-check.sh"
+    return " ".join([*kept, "console=ttyAMA0", "panic=-1", "systemd.show_status=1",
+                     f"systemd.run=\"/bin/sh -c '{check}'\"", "systemd.wants=multi-user.target"])
+
+
+def probe_disk(work: Path) -> Path:
+    """Return a small read-only ext4 disk labelled COURIER-PROBE holding guest-check.sh."""
+    folder = work / "probe"
+    folder.mkdir()
+    shutil.copy(HERE / "guest-check.sh", folder / "guest-check.sh")
+    disk = work / "probe.img"
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-L", "COURIER-PROBE", "-d", str(folder),
+                    str(disk), "8M"], check=True)
+    return disk
+
+
+def overlay(image: Path, work: Path) -> Path:
+    """Return a qcow2 overlay of the image, one GiB larger (the card is bigger than the image)."""
+    disk = work / "card.qcow2"
+    size = image.stat().st_size + (1 << 30)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(image.resolve()),
+                    "-F", "raw", str(disk), str(size)], check=True)
+    return disk
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def qemu_argv(image: Path, work: Path, port: int) -> list[str]:
+    """Return the qemu command line booting the image with its own kernel."""
+    kernel, initrd, cmdline = kernel_files(image, work)
+    return ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+            "-nographic", "-no-reboot", "-snapshot", "-kernel", str(kernel), "-initrd", str(initrd),
+            "-append", guest_cmdline(cmdline),
+            "-drive", f"if=none,id=card,file={overlay(image, work)},format=qcow2",
+            "-device", "virtio-blk-pci,drive=card",
+            "-drive", f"if=none,id=probe,file={probe_disk(work)},format=raw,readonly=on",
+            "-device", "virtio-blk-pci,drive=probe",
+            "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:21473",
+            "-device", "virtio-net-pci,netdev=net0"]
+
+
+def lines(process: "subprocess.Popen[bytes]", deadline: float) -> Iterator[str]:
+    """Yield console lines until qemu exits or the deadline passes."""
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffer = b""
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=1.0):
+            if process.poll() is not None:
+                break
+            continue
+        chunk = os.read(process.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for raw in complete:
+            yield raw.decode(errors="replace").replace("\r", "")
+    selector.close()
+
+
+def deliver(port: int, work: Path) -> dict[str, object]:
+    """Make one cargo with the official library and deliver it with the official client."""
+    world = work / "world"
+    spec = {"gateways": 1, "outbound": [4096], "inbound": []}
+    manifest = _node("make-world", str(world), json.dumps(spec))
+    gateway = manifest["gateways"][0]  # type: ignore[index]
+    files = [str(world / name) for name in gateway["outbound"]]
+    answer = _node("deliver", f"127.0.0.1:{port}", *files)
+    answer["sent"] = files
+    return answer
+
+
+def _node(*args: str) -> dict[str, object]:
+    result = subprocess.run(["node", str(DRIVER), *args], cwd=DRIVER.parent.parent,
+                            capture_output=True, text=True, timeout=300, check=False)
+    out = result.stdout.strip().splitlines()
+    if not out:
+        raise RuntimeError(f"driver failed: {result.stderr[-2000:]}")
+    return json.loads(out[-1])  # type: ignore[no-any-return]
+
+
+def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:
+    """Boot the image, deliver cargo when it serves, and return the report."""
+    report = BootReport()
+    with tempfile.TemporaryDirectory(prefix="courier-boot-") as folder:
+        work = Path(folder)
+        port = free_port()
+        argv = qemu_argv(image, work, port)
+        started = time.monotonic()
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+        try:
+            for line in lines(process, started + timeout):
+                report.console_tail = [*report.console_tail[-199:], line]
+                print(line, flush=True)
+                found = re.search(r"SMOKE (\S+) ?(.*)$", line)
+                if not found:
+                    continue
+                report.smoke[found.group(1)] = found.group(2).strip()
+                if found.group(1) == "serving":
+                    report.seconds_to_serving = time.monotonic() - started
+                    report.delivery = deliver(port, work)
+                    print(f"HOST delivery {json.dumps(report.delivery)}", flush=True)
+                if found.group(1) == "done":
+                    report.exit_code = process.wait(timeout=120)
+                    break
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        report.seconds_total = time.monotonic() - started
+    return report
+
+
+def main() -> int:
+    """Boot the image given on the command line (or the last one built) and print a summary."""
+    image = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_IMAGE
+    if not image.exists():
+        print(f"no image at {image}: build one with image-build/build-image", file=sys.stderr)
+        return 2
+    report = boot(image)
+    print(json.dumps({"smoke": report.smoke, "delivery": report.delivery,
+                      "seconds_to_serving_host": round(report.seconds_to_serving, 1),
+                      "seconds_total": round(report.seconds_total, 1),
+                      "exit_code": report.exit_code}, indent=2))
+    return 0 if "done" in report.smoke else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

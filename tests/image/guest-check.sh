@@ -1,0 +1,51 @@
+#!/bin/sh
+# Runs inside the booted SD image as root (systemd.run on the kernel command line; this file comes
+# on a small read-only probe disk, the image itself is untouched). Reports "SMOKE ..." lines on the
+# console for tests/image/boot.py; the host delivers cargo once it reads "SMOKE serving".
+set -u
+exec >/dev/console 2>&1
+say() { echo "SMOKE $*"; }
+# wait_for SECONDS COMMAND...: poll once a second until COMMAND succeeds.
+wait_for() {
+    limit=$1; shift; waited=0
+    until "$@" >/dev/null 2>&1; do
+        waited=$((waited + 1)); [ "$waited" -ge "$limit" ] && return 1; sleep 1
+    done
+}
+prop() { systemctl show -p "$2" --value "$1"; }
+active() { [ "$(prop "$1" ActiveState)" = active ] && [ "$(prop "$1" SubState)" = running ]; }
+# Boot is over when no job other than ours is queued.
+settled() { [ "$(systemctl list-jobs --no-legend | grep -vc kernel-command-line)" = 0 ]; }
+stored() {
+    runuser -u courier -- /opt/courier/venv/bin/courier status --json \
+        --config /etc/courier/courier.toml --data-dir /var/lib/courier
+}
+has_cargo() { stored | grep -q '"cargo_to_internet": [1-9]'; }
+restarted() { [ "$(prop courier.service NRestarts)" -ge 1 ] && active courier.service \
+    && [ "$(prop courier.service MainPID)" != "$1" ]; }
+
+wait_for 600 settled || say "warning: jobs still queued: $(systemctl list-jobs --no-legend | xargs)"
+say "failed-units [$(systemctl list-units --state=failed --no-legend --plain | awk '{print $1}' | xargs)]"
+wait_for 120 active courier.service || say "courier.service is $(prop courier.service ActiveState)"
+pid=$(prop courier.service MainPID)
+say "courier-user $(awk '/^Uid:/ {print $2}' "/proc/$pid/status") $(id -u courier)"
+say "courier-status $(awk '/^(CapEff|CapBnd|NoNewPrivs|Seccomp):/ {printf "%s%s ", $1, $2}' "/proc/$pid/status")"
+say "courier-ready-monotonic-usec $(prop courier.service ActiveEnterTimestampMonotonic)"
+say "userspace-usec $(prop init.scope ActiveEnterTimestampMonotonic)"
+say "security $(systemd-analyze security courier.service 2>/dev/null | grep -o 'Overall exposure level.*')"
+say "root-mount $(findmnt -no OPTIONS / | cut -d, -f1)"
+say "data-mb $(df -m --output=size /data | tail -1 | tr -d ' ')"
+say "firstboot-keys $(ls /var/lib/courier/keys | xargs)"
+say "ports $(ss -Htln 2>/dev/null | awk '{print $4}' | xargs)"
+say "serving"
+
+wait_for 600 has_cargo || say "no cargo arrived"
+say "stored $(stored)"
+# A hung daemon: frozen, it stops pinging the watchdog; systemd must kill and restart it.
+kill -STOP "$pid"
+started=$(date +%s)
+wait_for 180 restarted "$pid" || say "not restarted: $(prop courier.service ActiveState)"
+say "watchdog-journal $(journalctl -b -u courier.service --no-pager -o cat | grep -c 'Watchdog timeout')"
+say "watchdog-restart after=$(( $(date +%s) - started ))s result=$(prop courier.service Result) restarts=$(prop courier.service NRestarts)"
+say "stored-after-restart $(stored)"
+say "done"

@@ -1,0 +1,65 @@
+"""The SD image boots in qemu-system-aarch64 and serves (marker qemu; image-build/smoke-test)."""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import node_available
+from tests.image.boot import DEFAULT_IMAGE, BootReport, boot
+
+pytestmark = pytest.mark.qemu
+IMAGE = os.environ.get("COURIER_IMAGE", str(DEFAULT_IMAGE))
+
+
+@pytest.fixture(scope="module")
+def report() -> BootReport:
+    """One boot of the image, shared by the checks below."""
+    if not os.path.exists(IMAGE):
+        pytest.skip(f"no image at {IMAGE}: image-build/build-image builds one")
+    for tool in ("qemu-system-aarch64", "qemu-img", "mcopy", "sfdisk", "mke2fs"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed: run image-build/smoke-test")
+    if not node_available():
+        pytest.skip("Node packages missing: run scripts/setup --test")
+    return boot(__import__("pathlib").Path(IMAGE))
+
+
+@pytest.mark.timeout(1500)
+def test_boots_with_no_failed_units(report: BootReport) -> None:
+    assert report.smoke.get("failed-units") == "[]", report.console_tail[-80:]
+    assert report.smoke.get("root-mount") == "ro"
+
+
+@pytest.mark.timeout(60)
+def test_courier_runs_under_its_sandbox(report: BootReport) -> None:
+    uid, courier_uid = report.smoke["courier-user"].split()
+    assert uid == courier_uid != "0"
+    status = report.smoke["courier-status"]
+    assert "CapEff:0000000000000000" in status
+    assert "CapBnd:0000000000000000" in status
+    assert "NoNewPrivs:1" in status
+    assert "Seccomp:2" in status
+    exposure = re.search(r"(\d+\.\d+)", report.smoke["security"])
+    assert exposure and float(exposure.group(1)) <= 2.0
+
+
+@pytest.mark.timeout(60)
+def test_first_boot_made_secrets_and_grew_the_data_partition(report: BootReport) -> None:
+    assert {"store.key", "tls.key"} <= set(report.smoke["firstboot-keys"].split())
+    assert int(report.smoke["data-mb"]) > 1000  # 256 MiB in the image, the card is 1 GiB larger
+
+
+@pytest.mark.timeout(60)
+def test_cargo_from_the_official_client_is_acked_and_counted(report: BootReport) -> None:
+    assert sorted(report.delivery["acked"]) == sorted(report.delivery["sent"])  # type: ignore[arg-type]
+    assert '"cargo_to_internet": 1' in report.smoke["stored"]
+
+
+@pytest.mark.timeout(60)
+def test_watchdog_restarts_a_hung_daemon_and_nothing_is_lost(report: BootReport) -> None:
+    assert "restarts=1" in report.smoke["watchdog-restart"]
+    assert int(report.smoke["watchdog-journal"]) >= 1
+    assert '"cargo_to_internet": 1' in report.smoke["stored-after-restart"]
+    assert report.exit_code == 0
