@@ -31,7 +31,7 @@ MAX_CCA_HEADER = 16 * 1024
 PARALLEL_DELIVERIES = 4
 # Cargo being validated and sealed at once, across all calls: each costs a few copies of its size,
 # so this bounds memory when several gateways deliver 9 MiB cargo together.
-PROCESSING_BUDGET = 24 * 1024 * 1024
+PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -121,10 +121,10 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         tasks: set[asyncio.Task[None]] = set()
         full = asyncio.Event()
 
-        async def handle(delivery: cogrpc_pb2.CargoDelivery) -> None:
+        async def handle(delivery_id: str, cargo: bytes) -> None:
             try:
                 if not full.is_set():
-                    await acks.put((delivery.id, await self._accept(delivery, full)))
+                    await acks.put((delivery_id, await self._accept(cargo, full)))
             finally:
                 slots.release()
         try:
@@ -133,16 +133,18 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 if full.is_set():
                     slots.release()
                     break
-                task = asyncio.create_task(handle(delivery))
+                # The message object holds its own copy of the cargo: keep only the bytes.
+                delivery_id, cargo = delivery.id, delivery.cargo
+                del delivery
+                task = asyncio.create_task(handle(delivery_id, cargo))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             await asyncio.gather(*tasks)
         finally:
             await acks.put(None)
 
-    async def _accept(self, delivery: cogrpc_pb2.CargoDelivery, full: asyncio.Event) -> bool:
+    async def _accept(self, cargo: bytes, full: asyncio.Event) -> bool:
         """Return True when the delivery may be acked (stored or dropped), False when full."""
-        cargo = delivery.cargo
         try:
             if len(cargo) > MAX_MESSAGE_SIZE:
                 self.counters.reject("oversize")

@@ -29,6 +29,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _run(args: argparse.Namespace) -> int:
+    from courier.app.memory import tune_malloc  # noqa: PLC0415
+
+    tune_malloc()  # before grpc and the worker threads start
     from courier.app.daemon import Daemon  # noqa: PLC0415 - grpc only when running
 
     overrides: dict[str, dict[str, object]] = {"device": {}, "server": {}}
