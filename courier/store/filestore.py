@@ -116,6 +116,27 @@ class FileStore:
 
     def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
         """Seal, write, fsync, rename, fsync the directory, commit the index: then return."""
+        # Counted from the start, so a commit round waits for puts still hashing and sealing.
+        with self._queue_lock:
+            self._writing += 1
+        try:
+            pending = self._prepare(meta, data)
+        except BaseException:
+            with self._queue_lock:
+                self._writing -= 1
+            raise
+        if isinstance(pending, PutResult):
+            with self._queue_lock:
+                self._writing -= 1
+            return pending
+        self._group_commit(pending)
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _prepare(self, meta: ObjectMeta, data: bytes) -> "_Pending | PutResult":
+        """Seal and write the object's temp file, or return the duplicate already stored."""
         dedup = self._keys.lookup_hash("dedup", meta.sender_id, meta.message_id)
         with self._read_lock:
             existing = index.find_duplicate(self._reader, dedup)
@@ -131,19 +152,8 @@ class FileStore:
             dedup_h=dedup, expiry=int(meta.expiry.timestamp()), size=len(data),
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
-        with self._queue_lock:
-            self._writing += 1
-        try:
-            self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
-        except BaseException:
-            with self._queue_lock:
-                self._writing -= 1
-            raise
-        self._group_commit(pending)
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
+        self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
+        return pending
 
     def _group_commit(self, pending: _Pending) -> None:
         """Queue the put; one thread at a time commits everything queued in one fsync round."""
