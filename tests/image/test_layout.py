@@ -1,0 +1,63 @@
+"""The image's static pieces agree with each other (fast; the boot itself is in test_boot.py)."""
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import REPO
+from tests.image.boot import guest_cmdline
+
+BUILD = REPO / "image-build"
+OVERLAY = BUILD / "overlay"
+
+
+def _fstab() -> dict[str, tuple[str, str, str]]:
+    entries = {}
+    for line in (OVERLAY / "etc" / "fstab").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            source, target, kind, options, *_ = line.split()
+            entries[target] = (source, kind, options)
+    return entries
+
+
+def test_every_partition_is_mounted_by_the_label_genimage_gives_it() -> None:
+    labels = set(re.findall(r'label = "([A-Z-]+)"', (BUILD / "assemble").read_text()))
+    mounted = {source.removeprefix("LABEL=") for source, _, _ in _fstab().values()
+               if source.startswith("LABEL=")}
+    assert labels == mounted == {"COURIER-BOOT", "COURIER-ROOT", "COURIER-DATA"}
+
+
+def test_root_is_read_only_and_state_lives_on_the_data_partition() -> None:
+    fstab = _fstab()
+    assert fstab["/"][2].split(",")[0] == "ro"
+    assert fstab["/boot/firmware"][2].split(",")[0] == "ro"
+    assert {"nosuid", "nodev", "noexec"} <= set(fstab["/data"][2].split(","))
+    assert fstab["/var/lib/courier"][0] == "/data/courier"
+    assert fstab["/var/lib/systemd"][0] == "/data/system"
+    for scratch in ("/tmp", "/var/tmp", "/var/log"):
+        assert fstab[scratch][1] == "tmpfs"
+
+
+def test_uplinks_do_not_announce_the_device() -> None:
+    network = (OVERLAY / "etc" / "systemd" / "network" / "50-uplink.network").read_text()
+    assert network.count("SendHostname=no") == 2
+    assert "wlan" not in network.split("[Network]")[0]  # the radio is the hotspot's
+    resolved = (OVERLAY / "etc" / "systemd" / "resolved.conf.d" / "courier.conf").read_text()
+    assert "MulticastDNS=no" in resolved and "LLMNR=no" in resolved
+
+
+def test_image_installs_the_runtime_requirements_and_the_pi_extra() -> None:
+    out = subprocess.run([sys.executable, str(BUILD / "requirements.py"), str(REPO / "setup.cfg"),
+                          "pi"], capture_output=True, text=True, check=True).stdout.split()
+    names = {re.split(r"[<>=]", line)[0] for line in out}
+    assert {"grpcio", "cryptography", "zeroconf", "rpi-lgpio", "luma.oled"} <= names
+    assert "pytest" not in names
+
+
+def test_guest_command_line_keeps_the_image_root_and_moves_the_console() -> None:
+    line = guest_cmdline("console=tty0 console=ttyS1,115200 root=LABEL=COURIER-ROOT rw "
+                         "fsck.repair=yes")
+    assert "root=LABEL=COURIER-ROOT" in line
+    assert "console=ttyAMA0" in line and "ttyS1" not in line and "tty0" not in line
+    run = re.search(r'systemd\.run="([^"]+)"', line)
+    assert run and "LABEL=COURIER-PROBE" in run.group(1)
