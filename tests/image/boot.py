@@ -5,7 +5,9 @@ The kernel, initramfs and command line are read from the image's boot partition 
 cmdline.txt, as the Pi's firmware reads them). The disk is a copy-on-write overlay one GiB larger
 than the image (qemu -snapshot on top): the image file is never written, and the first boot grows
 the data partition. guest-check.sh reports on the console; once the courier serves, the official
-@relaycorp/cogrpc client delivers cargo through qemu's user network and a forwarded port.
+@relaycorp/cogrpc client delivers cargo through qemu's user network and a forwarded port. qemu and
+the client run in a network namespace where that port is 10.97.0.1:21473, the hotspot address a
+phone dials and the courier's certificate names (so this needs root).
 """
 
 import json
@@ -13,7 +15,6 @@ import os
 import re
 import selectors
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,11 +23,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.net.netns import Netns
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 DRIVER = REPO / "tests" / "js" / "private-gateway" / "driver.mjs"
 DEFAULT_IMAGE = REPO / "image-build" / "out" / "courier.img"
 BOOT_TIMEOUT = 1200.0
+HOTSPOT_ADDRESS = "10.97.0.1"  # the courier's default hotspot address, in its TLS certificate
+PORT = 21473
 
 
 @dataclass
@@ -97,14 +102,7 @@ def overlay(image: Path, work: Path) -> Path:
     return disk
 
 
-def free_port() -> int:
-    """Return a TCP port free on loopback now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def qemu_argv(image: Path, work: Path, port: int) -> list[str]:
+def qemu_argv(image: Path, work: Path) -> list[str]:
     """Return the qemu command line booting the image with its own kernel."""
     kernel, initrd, cmdline = kernel_files(image, work)
     return ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
@@ -114,7 +112,7 @@ def qemu_argv(image: Path, work: Path, port: int) -> list[str]:
             "-device", "virtio-blk-pci,drive=card",
             "-drive", f"if=none,id=probe,file={probe_disk(work)},format=raw,readonly=on",
             "-device", "virtio-blk-pci,drive=probe",
-            "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:21473",
+            "-netdev", f"user,id=net0,hostfwd=tcp:{HOTSPOT_ADDRESS}:{PORT}-:{PORT}",
             "-device", "virtio-net-pci,netdev=net0"]
 
 
@@ -139,20 +137,21 @@ def lines(process: "subprocess.Popen[bytes]", deadline: float) -> Iterator[str]:
     selector.close()
 
 
-def deliver(port: int, work: Path) -> dict[str, object]:
+def deliver(phone: Netns, work: Path) -> dict[str, object]:
     """Make one cargo with the official library and deliver it with the official client."""
     world = work / "world"
     spec = {"gateways": 1, "outbound": [4096], "inbound": []}
     manifest = _node("make-world", str(world), json.dumps(spec))
     gateway = manifest["gateways"][0]  # type: ignore[index]
     files = [str(world / name) for name in gateway["outbound"]]
-    answer = _node("deliver", f"127.0.0.1:{port}", *files)
+    answer = _node("deliver", f"{HOTSPOT_ADDRESS}:{PORT}", *files, netns=phone)
     answer["sent"] = files
     return answer
 
 
-def _node(*args: str) -> dict[str, object]:
-    result = subprocess.run(["node", str(DRIVER), *args], cwd=DRIVER.parent.parent,
+def _node(*args: str, netns: Netns | None = None) -> dict[str, object]:
+    prefix = [] if netns is None else ["ip", "netns", "exec", netns.name]
+    result = subprocess.run([*prefix, "node", str(DRIVER), *args], cwd=DRIVER.parent.parent,
                             capture_output=True, text=True, timeout=300, check=False)
     out = result.stdout.strip().splitlines()
     if not out:
@@ -165,10 +164,12 @@ def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:
     report = BootReport()
     with tempfile.TemporaryDirectory(prefix="courier-boot-") as folder:
         work = Path(folder)
-        port = free_port()
-        argv = qemu_argv(image, work, port)
+        argv = qemu_argv(image, work)
+        phone = Netns("phone")
+        phone.run("ip", "addr", "add", f"{HOTSPOT_ADDRESS}/32", "dev", "lo")
         started = time.monotonic()
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        process = subprocess.Popen(["ip", "netns", "exec", phone.name, *argv],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         try:
             for line in lines(process, started + timeout):
@@ -180,7 +181,7 @@ def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:
                 report.smoke[found.group(1)] = found.group(2).strip()
                 if found.group(1) == "serving":
                     report.seconds_to_serving = time.monotonic() - started
-                    report.delivery = deliver(port, work)
+                    report.delivery = deliver(phone, work)
                     print(f"HOST delivery {json.dumps(report.delivery)}", flush=True)
                 if found.group(1) == "done":
                     report.exit_code = process.wait(timeout=120)
@@ -189,6 +190,7 @@ def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+            phone.remove()
         report.seconds_total = time.monotonic() - started
     return report
 

@@ -25,7 +25,11 @@ restarted() { [ "$(prop courier.service NRestarts)" -ge 1 ] && active courier.se
     && [ "$(prop courier.service MainPID)" != "$1" ]; }
 
 wait_for 600 settled || say "warning: jobs still queued: $(systemctl list-jobs --no-legend | xargs)"
-say "failed-units [$(systemctl list-units --state=failed --no-legend --plain | awk '{print $1}' | xargs)]"
+failed=$(systemctl list-units --state=failed --no-legend --plain | awk '{print $1}' | xargs)
+say "failed-units [$failed]"
+for unit in $failed; do
+    journalctl -b -u "$unit" --no-pager -o cat | tail -n 20 | sed "s/^/SMOKE-LOG $unit: /"
+done
 wait_for 120 active courier.service || say "courier.service is $(prop courier.service ActiveState)"
 pid=$(prop courier.service MainPID)
 say "courier-user $(awk '/^Uid:/ {print $2}' "/proc/$pid/status") $(id -u courier)"

@@ -3,11 +3,13 @@
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import node_available
 from tests.image.boot import DEFAULT_IMAGE, BootReport, boot
+from tests.net.netns import can_make_namespaces
 
 pytestmark = pytest.mark.qemu
 IMAGE = os.environ.get("COURIER_IMAGE", str(DEFAULT_IMAGE))
@@ -21,9 +23,12 @@ def report() -> BootReport:
     for tool in ("qemu-system-aarch64", "qemu-img", "mcopy", "sfdisk", "mke2fs"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed: run image-build/smoke-test")
+    reason = can_make_namespaces()
+    if reason:
+        pytest.skip(reason)
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
-    return boot(__import__("pathlib").Path(IMAGE))
+    return boot(Path(IMAGE))
 
 
 @pytest.mark.timeout(1500)

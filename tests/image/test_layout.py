@@ -24,7 +24,7 @@ def test_every_partition_is_mounted_by_the_label_genimage_gives_it() -> None:
     labels = set(re.findall(r'label = "([A-Z-]+)"', (BUILD / "assemble").read_text()))
     mounted = {source.removeprefix("LABEL=") for source, _, _ in _fstab().values()
                if source.startswith("LABEL=")}
-    assert labels == mounted == {"COURIER-BOOT", "COURIER-ROOT", "COURIER-DATA"}
+    assert labels == mounted == {"COURIERBOOT", "COURIER-ROOT", "COURIER-DATA"}
 
 
 def test_root_is_read_only_and_state_lives_on_the_data_partition() -> None:
