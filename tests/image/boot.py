@@ -190,6 +190,8 @@ def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
             phone.remove()
         report.seconds_total = time.monotonic() - started
     return report

@@ -38,6 +38,7 @@ say "courier-ready-monotonic-usec $(prop courier.service ActiveEnterTimestampMon
 say "userspace-usec $(prop init.scope ActiveEnterTimestampMonotonic)"
 say "security $(systemd-analyze security courier.service 2>/dev/null | grep -o 'Overall exposure level.*')"
 say "root-mount $(findmnt -no OPTIONS / | cut -d, -f1)"
+say "boot-mount $(findmnt -no OPTIONS /boot/firmware | cut -d, -f1)"
 say "data-mb $(df -m --output=size /data | tail -1 | tr -d ' ')"
 say "firstboot-keys $(ls /var/lib/courier/keys | xargs)"
 say "ports $(ss -Htln 2>/dev/null | awk '{print $4}' | xargs)"

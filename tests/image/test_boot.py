@@ -35,6 +35,7 @@ def report() -> BootReport:
 def test_boots_with_no_failed_units(report: BootReport) -> None:
     assert report.smoke.get("failed-units") == "[]", report.console_tail[-80:]
     assert report.smoke.get("root-mount") == "ro"
+    assert report.smoke.get("boot-mount") == "ro"
 
 
 @pytest.mark.timeout(60)
