@@ -33,6 +33,7 @@ from courier.store.policy import Quota
 
 LOG = logging.getLogger(__name__)
 AEAD_TAG = 16
+OWN_FLUSH_BYTES = 256 * 1024  # objects at least this big are fsynced by their writer
 
 
 def meta_to_json(meta: ObjectMeta) -> bytes:
@@ -153,6 +154,10 @@ class FileStore:
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
         self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
+        if len(data) >= OWN_FLUSH_BYTES:
+            # Big objects flush their own data now, in parallel with the other writers; the
+            # round's flush is then left with little more than renames and the index.
+            self._io.sync([pending.temp], [])
         return pending
 
     def _group_commit(self, pending: _Pending) -> None:
