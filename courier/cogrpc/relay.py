@@ -182,10 +182,13 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         left = _deadline_left(context)
         loop = asyncio.get_running_loop()
         stop_at = None if left is None else loop.time() + left
-        sender_id = await self._accept_cca(context)
-        if sender_id is None:
+        cca = await self._accept_cca(context)
+        if cca is None:
             return  # as the reference courier: no cargo, status OK
-        items = await asyncio.to_thread(self._store.select_for_recipient, sender_id,
+        # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway. The
+        # flush runs beside the first cargo going out; the call ends only once it is done.
+        persisted = asyncio.create_task(self._persist_cca(cca))
+        items = await asyncio.to_thread(self._store.select_for_recipient, cca.sender_id,
                                         self._clock())
         pending: dict[str, str] = {}
         all_acked = asyncio.Event()
@@ -211,6 +214,17 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             acker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await acker
+            await asyncio.shield(persisted)
+
+    async def _persist_cca(self, cca: RamfMessage) -> None:
+        """Store the CCA durably (deduplicated by sender and id); a failure is counted."""
+        try:
+            await asyncio.to_thread(self._store.put,
+                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
+                                    cca.serialized)
+        except StoreError as error:
+            LOG.warning("could not persist a CCA: %s", error)
+            self.counters.reject("cca_not_stored")
 
     async def _read_acks(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
                          pending: dict[str, str], all_acked: asyncio.Event) -> None:
@@ -224,8 +238,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         finally:
             all_acked.set()  # the client half-closed or went away: nothing more will come
 
-    async def _accept_cca(self, context: Context) -> str | None:
-        """Return the CCA sender's node id after validating and persisting the CCA, or None."""
+    async def _accept_cca(self, context: Context) -> RamfMessage | None:
+        """Return the CCA once its header is parsed and the CCA validated, or None."""
         header = next((value for key, value in (context.invocation_metadata() or ())
                        if key == "authorization"), None)
         if not isinstance(header, str):
@@ -246,13 +260,5 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             self.counters.reject("cca_" + getattr(error, "reason", "invalid"))
             return None
         self._on_message(cca)
-        try:
-            # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway.
-            await asyncio.to_thread(self._store.put,
-                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
-                                    cca.serialized)
-        except StoreError as error:
-            LOG.warning("could not persist a CCA: %s", error)
-            self.counters.reject("cca_not_stored")
         self.counters.add(ccas_accepted=1)
-        return cca.sender_id
+        return cca
