@@ -13,6 +13,7 @@ import grpc
 
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.wire import Delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
 from courier.protocol import validate_message as validate
@@ -91,7 +92,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     # ---- DeliverCargo ----------------------------------------------------------------------
 
     async def DeliverCargo(  # noqa: N802 - gRPC method name
-        self, request_iterator: AsyncIterator[cogrpc_pb2.CargoDelivery],
+        self, request_iterator: AsyncIterator[Delivery],
         context: Context,
     ) -> AsyncIterator[cogrpc_pb2.CargoDeliveryAck]:
         """Store each cargo durably, then ack it; bad cargo is acked and dropped."""
@@ -115,7 +116,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 "the courier's storage is full")
 
-    async def _read_deliveries(self, deliveries: AsyncIterator[cogrpc_pb2.CargoDelivery],
+    async def _read_deliveries(self, deliveries: AsyncIterator[Delivery],
                                acks: "asyncio.Queue[tuple[str, bool] | None]") -> None:
         slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
         tasks: set[asyncio.Task[None]] = set()
@@ -133,7 +134,6 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 if full.is_set():
                     slots.release()
                     break
-                # The message object holds its own copy of the cargo: keep only the bytes.
                 delivery_id, cargo = delivery.id, delivery.cargo
                 del delivery
                 task = asyncio.create_task(handle(delivery_id, cargo))

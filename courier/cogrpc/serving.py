@@ -2,8 +2,9 @@
 
 import grpc
 
-from courier.cogrpc.generated import cogrpc_pb2_grpc
+from courier.cogrpc.generated import cogrpc_pb2
 from courier.cogrpc.relay import MAX_CCA_HEADER, CargoRelay
+from courier.cogrpc.wire import parse_delivery
 from courier.protocol import MAX_MESSAGE_SIZE
 
 MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
@@ -24,13 +25,27 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.so_reuseport", 0),
 ]
 MAX_CONCURRENT_CALLS = 32
+SERVICE = "relaynet.cogrpc.CargoRelay"
+
+
+def add_relay(relay: CargoRelay, server: grpc.aio.Server) -> None:
+    """Register the service; deliveries are decoded by courier.cogrpc.wire (one cargo copy)."""
+    handlers = {
+        "DeliverCargo": grpc.stream_stream_rpc_method_handler(
+            relay.DeliverCargo, request_deserializer=parse_delivery,
+            response_serializer=cogrpc_pb2.CargoDeliveryAck.SerializeToString),
+        "CollectCargo": grpc.stream_stream_rpc_method_handler(
+            relay.CollectCargo, request_deserializer=cogrpc_pb2.CargoDeliveryAck.FromString,
+            response_serializer=cogrpc_pb2.CargoDelivery.SerializeToString),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
 
 
 def make_server(relay: CargoRelay, listen: list[str], key_pem: bytes, cert_pem: bytes,
                 max_calls: int = MAX_CONCURRENT_CALLS) -> tuple[grpc.aio.Server, list[int]]:
     """Return the (not yet started) server and the ports it bound (port 0 picks one)."""
     server = grpc.aio.server(options=SERVER_OPTIONS, maximum_concurrent_rpcs=max_calls)
-    cogrpc_pb2_grpc.add_CargoRelayServicer_to_server(relay, server)  # type: ignore[no-untyped-call]
+    add_relay(relay, server)
     credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
     ports = [server.add_secure_port(endpoint, credentials) for endpoint in listen]
     if 0 in ports:
