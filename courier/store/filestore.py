@@ -9,7 +9,6 @@ import secrets
 import shutil
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +95,7 @@ class FileStore:
         self._writing = 0  # puts sealing/writing their file, about to join the queue
         self._leader = False
         self._queue_lock = threading.Lock()
+        self._writers_done = threading.Condition(self._queue_lock)  # _writing went down
         self.recovery_report: dict[str, int] = self._recover()
 
     @classmethod
@@ -125,10 +125,12 @@ class FileStore:
         except BaseException:
             with self._queue_lock:
                 self._writing -= 1
+                self._writers_done.notify_all()
             raise
         if isinstance(pending, PutResult):
             with self._queue_lock:
                 self._writing -= 1
+                self._writers_done.notify_all()
             return pending
         self._group_commit(pending)
         if pending.error is not None:
@@ -165,6 +167,7 @@ class FileStore:
         with self._queue_lock:
             self._queue.append(pending)
             self._writing -= 1
+            self._writers_done.notify_all()
         while not pending.done:
             with self._queue_lock:
                 lead = not self._leader and bool(self._queue)
@@ -188,9 +191,8 @@ class FileStore:
 
     def _gather(self, limit: float = 0.002) -> None:
         """Give puts that are still writing their file a moment to join this round."""
-        deadline = time.monotonic() + limit
-        while self._writing > 0 and time.monotonic() < deadline:
-            time.sleep(0.0002)
+        with self._writers_done:
+            self._writers_done.wait_for(lambda: self._writing <= 0, timeout=limit)
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
         accepted: list[_Pending] = []
