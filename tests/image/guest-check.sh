@@ -40,6 +40,7 @@ say "security $(systemd-analyze security courier.service 2>/dev/null | grep -o '
 say "root-mount $(findmnt -no OPTIONS / | cut -d, -f1)"
 say "boot-mount $(findmnt -no OPTIONS /boot/firmware | cut -d, -f1)"
 say "data-mb $(df -m --output=size /data | tail -1 | tr -d ' ')"
+say "logins gettys=$(systemctl list-units 'getty@*' 'serial-getty@*' 'console-getty*' --state=active --no-legend --plain | wc -l) root=$(passwd -S root | cut -d' ' -f2) sshd=$(ls /usr/sbin/sshd 2>/dev/null | wc -l)"
 say "firstboot-keys $(ls /var/lib/courier/keys | xargs)"
 say "ports $(ss -Htln 2>/dev/null | awk '{print $4}' | xargs)"
 say "serving"

@@ -52,6 +52,15 @@ def test_courier_runs_under_its_sandbox(report: BootReport) -> None:
 
 
 @pytest.mark.timeout(60)
+def test_nobody_logs_in_to_a_release_image(report: BootReport) -> None:
+    logins = dict(part.split("=") for part in report.smoke["logins"].split())
+    assert logins["root"] == "L"  # locked: no password works
+    assert logins["sshd"] == "0"
+    if "-release-" in Path(IMAGE).resolve().name:
+        assert logins["gettys"] == "0"
+
+
+@pytest.mark.timeout(60)
 def test_first_boot_made_secrets_and_grew_the_data_partition(report: BootReport) -> None:
     assert {"store.key", "tls.key"} <= set(report.smoke["firstboot-keys"].split())
     assert int(report.smoke["data-mb"]) > 1000  # 256 MiB in the image, the card is 1 GiB larger
