@@ -117,7 +117,6 @@ class Daemon:
         if self.panel:
             clock = self.trusted_clock = open_clock(self.config, self.data_dir)
             self.clock = lambda: clock.effective_now(datetime.now(UTC), time.monotonic())
-        if self.panel:
             # Imported before serving (pyroute2 takes ~150 ms here), not beside the first calls.
             importlib.import_module("courier.net.uplink")
         await self.start()

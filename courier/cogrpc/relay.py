@@ -122,10 +122,10 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         tasks: set[asyncio.Task[None]] = set()
         full = asyncio.Event()
 
-        async def handle(delivery_id: str, cargo: bytes) -> None:
+        async def handle(delivery: Delivery) -> None:
             try:
                 if not full.is_set():
-                    await acks.put((delivery_id, await self._accept(cargo, full)))
+                    await acks.put((delivery.id, await self._accept(delivery.cargo, full)))
             finally:
                 slots.release()
         try:
@@ -134,9 +134,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 if full.is_set():
                     slots.release()
                     break
-                delivery_id, cargo = delivery.id, delivery.cargo
-                del delivery
-                task = asyncio.create_task(handle(delivery_id, cargo))
+                task = asyncio.create_task(handle(delivery))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             await asyncio.gather(*tasks)

@@ -92,7 +92,7 @@ class FileStore:
         self._reader = index.connect(self.root / "index.sqlite")
         self._read_lock = threading.Lock()
         self._queue: list[_Pending] = []
-        self._writing = 0  # puts sealing/writing their file, about to join the queue
+        self._writing = 0  # puts hashing, sealing or writing their file, not yet queued
         self._leader = False
         self._queue_lock = threading.Lock()
         self._writers_done = threading.Condition(self._queue_lock)  # _writing went down
@@ -121,22 +121,27 @@ class FileStore:
         with self._queue_lock:
             self._writing += 1
         try:
-            pending = self._prepare(meta, data)
+            prepared = self._prepare(meta, data)
         except BaseException:
-            with self._queue_lock:
-                self._writing -= 1
-                self._writers_done.notify_all()
+            self._prepared(None)
             raise
-        if isinstance(pending, PutResult):
-            with self._queue_lock:
-                self._writing -= 1
-                self._writers_done.notify_all()
-            return pending
-        self._group_commit(pending)
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
+        if isinstance(prepared, PutResult):
+            self._prepared(None)
+            return prepared
+        self._prepared(prepared)
+        self._group_commit(prepared)
+        if prepared.error is not None:
+            raise prepared.error
+        assert prepared.result is not None
+        return prepared.result
+
+    def _prepared(self, pending: "_Pending | None") -> None:
+        """Leave the preparing puts, joining the commit queue with `pending` if any."""
+        with self._queue_lock:
+            if pending is not None:
+                self._queue.append(pending)
+            self._writing -= 1
+            self._writers_done.notify_all()
 
     def _prepare(self, meta: ObjectMeta, data: bytes) -> "_Pending | PutResult":
         """Seal and write the object's temp file, or return the duplicate already stored."""
@@ -163,11 +168,7 @@ class FileStore:
         return pending
 
     def _group_commit(self, pending: _Pending) -> None:
-        """Queue the put; one thread at a time commits everything queued in one fsync round."""
-        with self._queue_lock:
-            self._queue.append(pending)
-            self._writing -= 1
-            self._writers_done.notify_all()
+        """Wait for the queued put; one thread at a time commits the queue in one fsync round."""
         while not pending.done:
             with self._queue_lock:
                 lead = not self._leader and bool(self._queue)

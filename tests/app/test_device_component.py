@@ -20,7 +20,7 @@ pytestmark = pytest.mark.interop
 class Device:
     """`courier run --hardware sim --sim-keyboard` with a pipe as its button."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, hardware: str = "sim") -> None:
         self.data_dir = tmp_path / "data"
         self.log = tmp_path / "daemon.log"
         self.port = free_port()
@@ -32,7 +32,8 @@ class Device:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "courier", "run", "--config", str(config), "--data-dir",
-                 str(self.data_dir), "--hardware", "sim", "--no-network", "--sim-keyboard",
+                 str(self.data_dir), "--hardware", hardware, "--no-network",
+                 *(["--sim-keyboard"] if hardware == "sim" else []),
                  "--listen", f"127.0.0.1:{self.port}", "--tls-address", "127.0.0.1"],
                 cwd=REPO, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
