@@ -11,6 +11,7 @@ from datetime import datetime
 
 import grpc
 
+from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.cogrpc.wire import Delivery
@@ -29,35 +30,17 @@ from courier.store import (
 LOG = logging.getLogger(__name__)
 CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
 MAX_CCA_HEADER = 16 * 1024
+MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
 PARALLEL_DELIVERIES = 4
-# Cargo being validated and sealed at once, across all calls: each costs a few copies of its size,
-# so this bounds memory when several gateways deliver 9 MiB cargo together.
+# Cargo arriving, waiting or being stored, across all calls. Each read claims the largest message
+# until it has arrived (at most READ_HOLD seconds: a slow sender stops counting), so a few
+# gateways delivering 9 MiB cargo at once take turns instead of all landing in memory together.
+IN_HAND_BUDGET = 32 * 1024 * 1024
+READ_HOLD = 1.0
+# Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
-
-
-class ByteBudget:
-    """An asyncio semaphore counted in bytes; one item larger than the budget still passes."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._used = 0
-        self._changed = asyncio.Condition()
-
-    @contextlib.asynccontextmanager
-    async def hold(self, size: int) -> AsyncIterator[None]:
-        """Wait until `size` bytes fit, hold them for the block."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._used == 0 or
-                                         self._used + size <= self._capacity)
-            self._used += size
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._used -= size
-                self._changed.notify_all()
 
 
 def _peer(context: Context) -> str:
@@ -87,7 +70,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self._validation_now = validation_now or (lambda _created: clock())
         self.counters = counters
         self._on_message = on_message or (lambda _message: None)
-        self._budget = ByteBudget(PROCESSING_BUDGET)
+        self._in_hand = ByteBudget(IN_HAND_BUDGET)
+        self._processing = ByteBudget(PROCESSING_BUDGET)
 
     # ---- DeliverCargo ----------------------------------------------------------------------
 
@@ -98,7 +82,9 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         """Store each cargo durably, then ack it; bad cargo is acked and dropped."""
         self.counters.seen(_peer(context))
         acks: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
-        reader = asyncio.create_task(self._read_deliveries(request_iterator, acks))
+        # Read with context.read(), not the request iterator: the iterator (an async generator)
+        # would keep the last cargo alive until the next read, outside the in-hand budget.
+        reader = asyncio.create_task(self._read_deliveries(context, acks))
         full = False
         try:
             while (item := await acks.get()) is not None:
@@ -116,30 +102,51 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 "the courier's storage is full")
 
-    async def _read_deliveries(self, deliveries: AsyncIterator[Delivery],
+    async def _read_deliveries(self, context: Context,
                                acks: "asyncio.Queue[tuple[str, bool] | None]") -> None:
         slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
         tasks: set[asyncio.Task[None]] = set()
         full = asyncio.Event()
 
-        async def handle(delivery: Delivery) -> None:
+        async def handle(delivery: Delivery, claim: Claim) -> None:
             try:
                 if not full.is_set():
                     await acks.put((delivery.id, await self._accept(delivery.cargo, full)))
             finally:
+                claim.release()
                 slots.release()
         try:
-            async for delivery in deliveries:
+            while not full.is_set():
                 await slots.acquire()
-                if full.is_set():
+                try:
+                    received = await self._receive(context)
+                except BaseException:
+                    slots.release()
+                    raise
+                if received is None:
                     slots.release()
                     break
-                task = asyncio.create_task(handle(delivery))
+                task = asyncio.create_task(handle(*received))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
+                del received  # the task owns the cargo: no reference outlives its claim
             await asyncio.gather(*tasks)
         finally:
             await acks.put(None)
+
+    async def _receive(self, context: Context) -> tuple[Delivery, Claim] | None:
+        """Read the next delivery within the in-hand budget; None once the client half-closed."""
+        claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
+        try:
+            delivery = await context.read()
+            if isinstance(delivery, Delivery):  # else grpc.aio.EOF
+                await claim.settle(len(delivery.cargo))
+                return delivery, claim
+        except BaseException:
+            claim.release()
+            raise
+        claim.release()
+        return None
 
     async def _accept(self, cargo: bytes, full: asyncio.Event) -> bool:
         """Return True when the delivery may be acked (stored or dropped), False when full."""
@@ -147,7 +154,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             if len(cargo) > MAX_MESSAGE_SIZE:
                 self.counters.reject("oversize")
                 return True
-            async with self._budget.hold(len(cargo)):
+            async with self._processing.hold(len(cargo)):
                 message = await asyncio.to_thread(self._validate_and_store, cargo)
             self._on_message(message)
         except ProtocolError as error:

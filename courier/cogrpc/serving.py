@@ -3,11 +3,9 @@
 import grpc
 
 from courier.cogrpc.generated import cogrpc_pb2
-from courier.cogrpc.relay import MAX_CCA_HEADER, CargoRelay
+from courier.cogrpc.relay import MAX_CCA_HEADER, MESSAGE_LIMIT, CargoRelay
 from courier.cogrpc.wire import parse_delivery
-from courier.protocol import MAX_MESSAGE_SIZE
 
-MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
 SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_receive_message_length", MESSAGE_LIMIT),
     ("grpc.max_send_message_length", MESSAGE_LIMIT),
@@ -23,6 +21,10 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.keepalive_timeout_ms", 5_000),
     ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
     ("grpc.so_reuseport", 0),
+    # A stream's receive window stays at 1 MiB (no BDP probing, which grows it to megabytes):
+    # cargo beyond that waits in the gateway until the relay reads it, within its byte budget.
+    ("grpc.http2.bdp_probe", 0),
+    ("grpc.http2.lookahead_bytes", 1024 * 1024),
 ]
 MAX_CONCURRENT_CALLS = 32
 SERVICE = "relaynet.cogrpc.CargoRelay"

@@ -8,6 +8,7 @@ hostile nesting or length fields fail fast with MalformedMessageError.
 """
 
 from collections.abc import Container
+from typing import NamedTuple
 
 from courier.protocol.errors import MalformedMessageError
 
@@ -22,6 +23,29 @@ _STRING_TAGS = frozenset({4, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29, 30})
 
 def _fail(message: str, reason: str = "bad_encoding") -> MalformedMessageError:
     return MalformedMessageError(f"BER: {message}", reason)
+
+
+class Span(NamedTuple):
+    """The octets source[start:end], named without copying them (a cargo body is up to 9 MiB)."""
+
+    source: bytes
+    start: int
+    end: int
+
+    @classmethod
+    def whole(cls, data: bytes) -> "Span":
+        """Return the span of all of `data`."""
+        return cls(data, 0, len(data))
+
+    def view(self) -> memoryview:
+        """Return a read-only view of the octets."""
+        return memoryview(self.source)[self.start:self.end]
+
+    def copy(self) -> bytes:
+        """Return the octets as their own bytes."""
+        if self.start == 0 and self.end == len(self.source):
+            return self.source
+        return self.source[self.start:self.end]
 
 
 def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int, bool]:
@@ -194,11 +218,17 @@ def ber_to_der(data: bytes, known_der: Container[bytes] = _NOTHING) -> bytes:
 
 def read_string(data: bytes, pos: int, end: int, tag: int) -> tuple[bytes, int]:
     """Return (octets, next pos) of a universal string `tag`, primitive or constructed (BER)."""
+    span, after = read_string_span(data, pos, end, tag)
+    return span.copy(), after
+
+
+def read_string_span(data: bytes, pos: int, end: int, tag: int) -> tuple[Span, int]:
+    """As read_string, but a primitive string is named in place rather than copied."""
     if pos < end and data[pos] == tag:
         start, length, _, _ = read_header(data, pos, end)
-        return data[start:start + length], start + length
+        return Span(data, start, start + length), start + length
     if pos < end and data[pos] == tag | 0x20:
         chunks: list[bytes] = []
         after = _Normaliser(data, _NOTHING)._string(pos, end, 1, tag, chunks)
-        return b"".join(chunks), after
+        return Span.whole(b"".join(chunks)), after
     raise _fail(f"expected a string of tag 0x{tag:02x}", "bad_structure")

@@ -6,7 +6,14 @@ reads again. Depth and element count are bounded as in the normaliser.
 
 from functools import lru_cache
 
-from courier.protocol.ber import MAX_DEPTH, MAX_ELEMENTS, ber_to_der, read_header, read_string
+from courier.protocol.ber import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    Span,
+    ber_to_der,
+    read_header,
+    read_string_span,
+)
 from courier.protocol.errors import MalformedMessageError
 
 
@@ -126,15 +133,19 @@ class BerReader:
 
     def string(self, element: Element, tag: int) -> bytes:
         """Return the octets of a universal string `tag`, primitive or constructed in chunks."""
+        return self.string_span(element, tag).copy()
+
+    def string_span(self, element: Element, tag: int) -> Span:
+        """As string(), but a primitive string is named in place rather than copied."""
         if element[0] == tag:
-            return self.data[element[2]:element[3]]
+            return Span(self.data, element[2], element[3])
         if element[0] != tag | 0x20:
             raise _fail(f"expected a string of tag 0x{tag:02x}", "bad_structure")
         chunks = self._children.get(element[2]) if element[3] != element[4] else None
         if chunks is None or not all(chunk[0] == tag for chunk in chunks):
-            return read_string(self.data, element[1], element[4], tag)[0]
+            return read_string_span(self.data, element[1], element[4], tag)[0]
         data = self.data  # the chunks were already read when the end was searched for
-        return b"".join([data[chunk[2]:chunk[3]] for chunk in chunks])
+        return Span.whole(b"".join([data[chunk[2]:chunk[3]] for chunk in chunks]))
 
     def whole(self, element: Element) -> bytes:
         """Return the DER encoding of a whole element (normalised if it was indefinite)."""

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from courier.protocol.ber import ber_to_der, encode_length
+from courier.protocol.ber import Span, ber_to_der, encode_length
 from courier.protocol.ber_reader import BerReader, Element, NotDerError
 from courier.protocol.certificates import KNOWN_DER, Certificate
 from courier.protocol.cms_der import message_digest, read_der
@@ -37,9 +37,14 @@ _DIGESTS = {
 class SignedContent:
     """The verified eContent, its signer's certificate and the other attached certificates."""
 
-    content: bytes
+    econtent: Span
     signer: Certificate
     ca_certificates: tuple[Certificate, ...]
+
+    @property
+    def content(self) -> bytes:
+        """Return the eContent octets (a copy when they lie inside the message)."""
+        return self.econtent.copy()
 
 
 class _Signer(NamedTuple):
@@ -73,7 +78,7 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
             except NotDerError:  # cannot happen on normalised input; refuse rather than loop
                 raise _malformed("not normalisable to DER") from None
     # The messageDigest attribute must equal the digest of the eContent octets.
-    if _HASH_FUNCTIONS[signer.digest_name](content).digest() != signer.message_digest:
+    if _HASH_FUNCTIONS[signer.digest_name](content.view()).digest() != signer.message_digest:
         raise InvalidSignatureError("messageDigest does not match the content", "bad_signature")
     # The signature covers the DER of the signed attributes re-tagged as a SET OF.
     verify_pss(signer.certificate.public_key, signer.signature, signer.signed_attrs_der,
@@ -82,7 +87,7 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
     return SignedContent(content, signer.certificate, others)
 
 
-def _read_fast(data: bytes, offset: int) -> tuple[bytes, list[Certificate], _Signer]:
+def _read_fast(data: bytes, offset: int) -> tuple[Span, list[Certificate], _Signer]:
     content, ders, issuer, serial, digest, attrs, algorithm, signature = read_der(data, offset)
     certificates = [Certificate.from_der(der) for der in ders]
     attrs_der = b"\x31" + encode_length(len(attrs)) + attrs
@@ -91,7 +96,7 @@ def _read_fast(data: bytes, offset: int) -> tuple[bytes, list[Certificate], _Sig
                                           signature)
 
 
-def _read(data: bytes, offset: int) -> tuple[bytes, list[Certificate], _Signer]:
+def _read(data: bytes, offset: int) -> tuple[Span, list[Certificate], _Signer]:
     """Read any BER form in place (the JVM's indefinite lengths, JS constructed strings)."""
     reader = BerReader(data)
     top = reader.element(offset, len(data))
@@ -121,7 +126,7 @@ def _read(data: bytes, offset: int) -> tuple[bytes, list[Certificate], _Signer]:
     return content, certificates, _read_signer(reader, signer_infos[0], certificates)
 
 
-def _econtent(reader: BerReader, encapsulated: Element) -> bytes:
+def _econtent(reader: BerReader, encapsulated: Element) -> Span:
     data = reader.data
     fields = reader.children(encapsulated)
     if not fields or fields[0][0] != _OID or data[fields[0][2]:fields[0][3]] != _DATA:
@@ -132,7 +137,7 @@ def _econtent(reader: BerReader, encapsulated: Element) -> bytes:
     inner = reader.children(explicit, what="eContent")
     if len(inner) != 1:
         raise _malformed("eContent must be one OCTET STRING", "bad_structure")
-    return reader.string(inner[0], _OCTETS)
+    return reader.string_span(inner[0], _OCTETS)
 
 
 def _read_signer(reader: BerReader, signer_info: Element,

@@ -6,7 +6,7 @@ BER raises NotDerError and the general BerReader path of courier.protocol.cms ta
 must accept the same values.
 """
 
-from courier.protocol.ber import read_string
+from courier.protocol.ber import Span, read_string_span
 from courier.protocol.ber_reader import NotDerError
 from courier.protocol.errors import MalformedMessageError
 
@@ -30,7 +30,7 @@ _MD_PREFIX_LENGTH = 17
 
 # (econtent, certificate DERs, sid issuer DER, serial octets, digest AlgorithmIdentifier DER,
 #  signed attributes contents, signature AlgorithmIdentifier DER, signature)
-DerParts = tuple[bytes, list[bytes], bytes, bytes, bytes, bytes, bytes, bytes]
+DerParts = tuple[Span, list[bytes], bytes, bytes, bytes, bytes, bytes, bytes]
 
 
 def _header(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
@@ -112,7 +112,7 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
     return (content, certificates, *_signer_info(data, info_start, info_end))
 
 
-def _encapsulated(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
+def _encapsulated(data: bytes, pos: int, end: int) -> tuple[Span, int]:
     """Return (eContent octets, position after encapContentInfo)."""
     start, stop = _open(data, pos, end, 0x30)
     limit = end if stop < 0 else stop
@@ -125,7 +125,7 @@ def _encapsulated(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
     explicit_limit = limit if explicit_stop < 0 else explicit_stop
     # JS (pkijs) writes eContent as a constructed OCTET STRING of 64 KiB chunks, the JVM as an
     # indefinite one of 1000-octet chunks.
-    octets, after = read_string(data, explicit_start, explicit_limit, 0x04)
+    octets, after = read_string_span(data, explicit_start, explicit_limit, 0x04)
     after = _close(data, after, explicit_stop, explicit_limit)
     return octets, _close(data, after, stop, limit)
 

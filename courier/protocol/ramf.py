@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
-from courier.protocol.ber import ber_to_der
+from courier.protocol.ber import Span, ber_to_der
 from courier.protocol.ber_reader import BerReader, NotDerError
 from courier.protocol.certificates import Certificate
 from courier.protocol.cms import verify_signed_data
@@ -56,7 +56,7 @@ class RamfMessage:
     id: str
     creation_date: datetime
     ttl: int
-    payload: bytes
+    payload_view: memoryview  # inside `serialized` when the content was DER: not a copy
     sender_certificate: Certificate
     ca_certificates: tuple[Certificate, ...]
     serialized: bytes
@@ -67,9 +67,14 @@ class RamfMessage:
         return self.creation_date + timedelta(seconds=self.ttl)
 
     @property
+    def payload(self) -> bytes:
+        """Return a copy of the payload (the courier relays messages without needing it)."""
+        return bytes(self.payload_view)
+
+    @property
     def payload_size(self) -> int:
         """Return the payload length in octets."""
-        return len(self.payload)
+        return len(self.payload_view)
 
     @property
     def sender_id(self) -> str:
@@ -91,7 +96,7 @@ def parse_message(data: bytes, expected_type: MessageType | None = None) -> Ramf
             f"message of {len(data)} octets exceeds {MAX_MESSAGE_SIZE}", "too_large")
     message_type = _read_format_signature(data, expected_type)
     signed = verify_signed_data(data, HEADER_LENGTH)
-    recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.content)
+    recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.econtent)
     return RamfMessage(message_type, recipient, message_id, creation_date, ttl, payload,
                        signed.signer, signed.ca_certificates, data)
 
@@ -125,21 +130,22 @@ def _field_error(message: str, reason: str = "bad_field_set") -> MalformedMessag
     return MalformedMessageError(f"RAMF field set: {message}", reason)
 
 
-def parse_field_set(encoded: bytes) -> tuple[Recipient, str, datetime, int, bytes]:
+def parse_field_set(encoded: Span) -> tuple[Recipient, str, datetime, int, memoryview]:
     """Decode the signed field set: (recipient, id, creation date, ttl, payload)."""
     try:
         return _read_field_set(encoded)
     except NotDerError:
         try:
-            return _read_field_set(ber_to_der(encoded))
+            return _read_field_set(Span.whole(ber_to_der(encoded.copy())))
         except NotDerError:
             raise _field_error("not normalisable to DER") from None
 
 
-def _read_field_set(data: bytes) -> tuple[Recipient, str, datetime, int, bytes]:
+def _read_field_set(span: Span) -> tuple[Recipient, str, datetime, int, memoryview]:
+    data = span.source
     reader = BerReader(data)
-    top = reader.element(0, len(data))
-    if top[0] != 0x30 or top[4] != len(data):
+    top = reader.element(span.start, span.end)
+    if top[0] != 0x30 or top[4] != span.end:
         raise _field_error("not one SEQUENCE")
     # Every element is context-specific IMPLICIT [0]..[4]; only the recipient is constructed.
     recipient, ident, date, ttl, payload = reader.children(
@@ -158,7 +164,7 @@ def _read_field_set(data: bytes) -> tuple[Recipient, str, datetime, int, bytes]:
                       address),
             _visible(data[ident[2]:ident[3]], "message id", MAX_MESSAGE_ID_LENGTH),
             _date(data[date[2]:date[3]]), _ttl(data[ttl[2]:ttl[3]]),
-            data[payload[2]:payload[3]])
+            memoryview(data)[payload[2]:payload[3]])
 
 
 def _visible(raw: bytes, what: str, limit: int) -> str:

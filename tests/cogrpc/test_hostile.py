@@ -159,3 +159,39 @@ def test_eight_gateways_sync_at_once_within_js_deadlines(
         assert collected["errors"] == []
         assert "error" not in delivered, delivered  # the JS client's 3 s deadline held
         assert len(delivered["acked"]) == 2  # type: ignore[arg-type]
+
+
+def test_gateways_that_open_a_delivery_and_send_nothing_hold_up_no_one(
+    courier: Courier, world: dict[str, object],
+) -> None:
+    # Each silent call's pending read claims room for the largest cargo; four of them claim
+    # more than the whole in-hand budget until their claims lapse (READ_HOLD).
+    release = threading.Event()
+
+    def silence() -> Iterator[cogrpc_pb2.CargoDelivery]:
+        release.wait(20)
+        return
+        yield  # a generator that yields nothing until released
+
+    channels = [_channel(courier) for _ in range(4)]
+    calls = [cogrpc_pb2_grpc.CargoRelayStub(channel).DeliverCargo(silence(), timeout=30)
+             for channel in channels]
+    try:
+        time.sleep(0.3)
+        # A JVM-like gateway, with its 5 s deadline, delivers the near-9 MiB cargo and another.
+        # (The JS client sets no deadline on DeliverCargo: it passes its options where
+        # grpc-js expects metadata, so only CollectCargo has its 3 s.)
+        largest = world["gateways"][0]["outbound"][-1]  # type: ignore[index]
+        cargo = [_outbound(world, 0)[0], (Path(str(world["dir"])) / largest).read_bytes()]
+        with _channel(courier) as channel:
+            stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+            requests = (cogrpc_pb2.CargoDelivery(id=f"v{i}", cargo=c) for i, c in enumerate(cargo))
+            acks = sorted(ack.id for ack in stub.DeliverCargo(requests, timeout=5))
+        assert acks == ["v0", "v1"]
+    finally:
+        release.set()
+        for call in calls:
+            assert list(call) == []  # they half-close having sent nothing: a clean, empty end
+        for channel in channels:
+            channel.close()
+    assert courier.status()["cargo_to_internet"] == 2
