@@ -160,10 +160,11 @@ class FileStore:
             dedup_h=dedup, expiry=int(meta.expiry.timestamp()), size=len(data),
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
-        self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
-        if len(data) >= OWN_FLUSH_BYTES:
+        direct = self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
+        if len(data) >= OWN_FLUSH_BYTES and not direct:
             # Big objects flush their own data now, in parallel with the other writers; the
-            # round's flush is then left with little more than renames and the index.
+            # round's flush is then left with little more than renames and the index. (Data
+            # written directly is already on the device: the round's flush covers it.)
             self._io.sync([pending.temp], [])
         return pending
 

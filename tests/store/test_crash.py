@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from courier.store import CorruptObjectError, FileStore, ObjectNotFoundError, filestore
+from courier.store import CorruptObjectError, FileStore, ObjectNotFoundError, filestore, fsio
 from courier.store.fsio import DurableIO
 from tests.conftest import REPO
 from tests.store.conftest import meta
@@ -29,12 +29,14 @@ class CrashingIO(DurableIO):
     """
 
     def __init__(self, crash_at: int, *, lose_unsynced_renames: bool, torn: bool) -> None:
+        super().__init__()
         self.crash_at = crash_at
         self.count = 0
         self.lose_unsynced_renames = lose_unsynced_renames
         self.torn = torn
         self.unsynced_files: dict[Path, int] = {}
         self.unsynced_renames: list[tuple[Path, Path]] = []
+        self.direct_writes = 0
 
     def _step(self) -> None:
         self.count += 1
@@ -49,10 +51,12 @@ class CrashingIO(DurableIO):
                         os.rename(target, source)
             raise SimulatedCrash
 
-    def write_unsynced(self, path: Path, data: bytes) -> None:
+    def write_unsynced(self, path: Path, data: bytes) -> bool:
         self._step()
-        super().write_unsynced(path, data)
+        direct = super().write_unsynced(path, data)
         self.unsynced_files[path] = len(data)
+        self.direct_writes += direct
+        return direct
 
     def rename(self, source: Path, target: Path) -> None:
         self._step()
@@ -126,19 +130,23 @@ def _now():
     return NOW
 
 
-@pytest.mark.parametrize(("lose_renames", "torn", "own_flush"),
-                         [(False, False, False), (True, False, False), (True, True, False),
-                          (True, True, True)])
+@pytest.mark.parametrize(("lose_renames", "torn", "writes"),
+                         [(False, False, "small"), (True, False, "small"), (True, True, "small"),
+                          (True, True, "own_flush"), (True, True, "direct")])
 def test_every_crash_point_recovers(tmp_path: Path, lose_renames: bool, torn: bool,
-                                    own_flush: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if own_flush:  # every object big enough to be flushed by its writer before the round
+                                    writes: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every object as if big: flushed by its writer before the round ("own_flush"), or written
+    # past the page cache and flushed only by the round ("direct").
+    if writes != "small":
         monkeypatch.setattr(filestore, "OWN_FLUSH_BYTES", 0)
+    monkeypatch.setattr(fsio, "DIRECT_MIN_BYTES", 0 if writes == "direct" else 1 << 40)
     probe_dir = tmp_path / "probe"
     probe = CrashingIO(crash_at=10**9, lose_unsynced_renames=False, torn=False)
     store = FileStore.open(probe_dir, io=probe, quota_bytes=1 << 30)
     _scenario(store, {}, set(), {})
     store.close()
     total = probe.count
+    assert (probe.direct_writes > 0) == (writes == "direct")
     assert total >= 13  # each put: write, rename, sync; the delete: unlink
     for crash_at in range(1, total + 1):
         data_dir = tmp_path / f"crash-{crash_at}"
