@@ -14,7 +14,7 @@ import grpc
 from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
-from courier.cogrpc.wire import Delivery
+from courier.cogrpc.wire import Delivery, WireError
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
 from courier.protocol import validate_message as validate
@@ -93,6 +93,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                     full = True
                     continue
                 yield cogrpc_pb2.CargoDeliveryAck(id=delivery_id)
+            malformed = await reader
         finally:
             if not reader.done():
                 reader.cancel()
@@ -101,9 +102,13 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         if full:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 "the courier's storage is full")
+        if malformed:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "a message in the stream is not a CargoDelivery")
 
     async def _read_deliveries(self, context: Context,
-                               acks: "asyncio.Queue[tuple[str, bool] | None]") -> None:
+                               acks: "asyncio.Queue[tuple[str, bool] | None]") -> bool:
+        """Hand each delivery to a task, then wait for them; True if one was not protobuf."""
         slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
         tasks: set[asyncio.Task[None]] = set()
         full = asyncio.Event()
@@ -120,6 +125,12 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 await slots.acquire()
                 try:
                     received = await self._receive(context)
+                except WireError as error:
+                    slots.release()
+                    self.counters.reject("malformed_delivery")
+                    LOG.info("ended a delivery call: %s", error)
+                    await asyncio.gather(*tasks)
+                    return True
                 except BaseException:
                     slots.release()
                     raise
@@ -133,6 +144,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             await asyncio.gather(*tasks)
         finally:
             await acks.put(None)
+        return False
 
     async def _receive(self, context: Context) -> tuple[Delivery, Claim] | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed."""

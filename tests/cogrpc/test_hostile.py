@@ -195,3 +195,23 @@ def test_gateways_that_open_a_delivery_and_send_nothing_hold_up_no_one(
         for channel in channels:
             channel.close()
     assert courier.status()["cargo_to_internet"] == 2
+
+
+def test_a_delivery_that_is_not_protobuf_fails_its_call_alone(
+    courier: Courier, world: dict[str, object],
+) -> None:
+    files = [str(Path(str(world["dir"])) / n)
+             for n in world["gateways"][1]["outbound"][:2]]  # type: ignore[index]
+    assert sorted(node("deliver", courier.host, *files)["acked"]) == sorted(files)
+    with _channel(courier) as channel:
+        raw = channel.stream_stream("/relaynet.cogrpc.CargoRelay/DeliverCargo",
+                                    request_serializer=lambda data: data,
+                                    response_deserializer=lambda data: data)
+        for garbage in (b"\xff\xff\xff", b"\x12\x80\x80\x80\x80\x10", b"\x0b\x0c"):
+            with pytest.raises(grpc.RpcError) as caught:
+                list(raw(iter([garbage]), timeout=5))
+            assert caught.value.code() in {grpc.StatusCode.INTERNAL,
+                                           grpc.StatusCode.INVALID_ARGUMENT}
+    assert courier.process.poll() is None
+    assert courier.status()["cargo_to_internet"] == 2  # what was stored before is still there
+    assert sorted(node("deliver", courier.host, *files)["acked"]) == sorted(files)
