@@ -5,6 +5,7 @@ Crash tests replace it with a recorder that stops after any operation and drops 
 
 import ctypes
 import errno
+import logging
 import mmap
 import os
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from courier.atomic import fsync_dir
 
+LOG = logging.getLogger(__name__)
 _libc = ctypes.CDLL(None, use_errno=True)
 _syncfs = getattr(_libc, "syncfs", None)
 DIRECT_MIN_BYTES = 256 * 1024  # objects at least this big bypass the page cache
@@ -46,6 +48,7 @@ class DurableIO:
                 if error.errno != errno.EINVAL:
                     raise
                 self._direct = False  # this filesystem refuses direct I/O: buffered from now on
+                LOG.info("the data filesystem refuses O_DIRECT: big objects go through the cache")
                 self.unlink(path)
             else:
                 return True

@@ -20,7 +20,7 @@ stored() {
     runuser -u courier -- /opt/courier/venv/bin/courier status --json \
         --config /etc/courier/courier.toml --data-dir /var/lib/courier
 }
-has_cargo() { stored | grep -q '"cargo_to_internet": [1-9]'; }
+has_cargo() { stored | grep -q '"cargo_to_internet": [2-9]'; }  # both cargo the host sends
 restarted() { [ "$(prop courier.service NRestarts)" -ge 1 ] && active courier.service \
     && [ "$(prop courier.service MainPID)" != "$1" ]; }
 
@@ -47,6 +47,7 @@ say "serving"
 
 wait_for 600 has_cargo || say "no cargo arrived"
 say "stored $(stored)"
+say "direct-refused $(journalctl -b -u courier.service | grep -c 'refuses O_DIRECT')"
 # A hung daemon: frozen, it stops pinging the watchdog; systemd must kill and restart it.
 kill -STOP "$pid"
 started=$(date +%s)

@@ -69,12 +69,16 @@ def test_first_boot_made_secrets_and_grew_the_data_partition(report: BootReport)
 @pytest.mark.timeout(60)
 def test_cargo_from_the_official_client_is_acked_and_counted(report: BootReport) -> None:
     assert sorted(report.delivery["acked"]) == sorted(report.delivery["sent"])  # type: ignore[arg-type]
-    assert '"cargo_to_internet": 1' in report.smoke["stored"]
+    assert '"cargo_to_internet": 2' in report.smoke["stored"]
+    stored_bytes = re.search(r'"bytes": (\d+)', report.smoke["stored"])
+    assert stored_bytes is not None
+    assert int(stored_bytes.group(1)) > 1024 * 1024  # the big one, all there
+    assert report.smoke["direct-refused"] == "0"  # and written with O_DIRECT
 
 
 @pytest.mark.timeout(60)
 def test_watchdog_restarts_a_hung_daemon_and_nothing_is_lost(report: BootReport) -> None:
     assert "restarts=1" in report.smoke["watchdog-restart"]
     assert int(report.smoke["watchdog-journal"]) >= 1
-    assert '"cargo_to_internet": 1' in report.smoke["stored-after-restart"]
+    assert '"cargo_to_internet": 2' in report.smoke["stored-after-restart"]
     assert report.exit_code == 0

@@ -29,7 +29,7 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     real_open = os.open
     refused: list[str] = []
@@ -41,9 +41,11 @@ def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
         return real_open(path, flags, mode)
 
     monkeypatch.setattr(fsio.os, "open", open_without_direct)
+    caplog.set_level("INFO", logger="courier.store.fsio")
     io = DurableIO()
     for name in ("a", "b"):
         data = os.urandom(DIRECT_MIN_BYTES + 5)
         io.write_unsynced(tmp_path / name, data)
         assert (tmp_path / name).read_bytes() == data
     assert len(refused) == 1  # refused once, then remembered
+    assert "refuses O_DIRECT" in caplog.text
