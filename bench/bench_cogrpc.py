@@ -2,6 +2,7 @@
 
 import base64
 import os
+import queue
 import subprocess
 import sys
 import tempfile
@@ -21,9 +22,11 @@ from courier.protocol import (
     Recipient,
     generate_rsa_key,
     issue_certificate,
+    parse_message,
     serialize_message,
 )
 from courier.protocol.ramf import MAX_PAYLOAD_SIZE
+from courier.store import Direction, FileStore, ObjectMeta
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT = 10 * 1024 * 1024
@@ -190,6 +193,71 @@ def _bare_peak_rss(work: Path, cert_dir: Path) -> float:
         stop_process(bare)
 
 
+def _collection_peak_rss(work: Path, gateways: int = 8, each: int = 4) -> float:
+    """Return the peak RSS (MB) while `gateways` gateways collect `each` largest cargo at once."""
+    data = work / "data-collect"
+    subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
+                    "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
+    sender_key = generate_rsa_key()
+    sender = issue_certificate(sender_key, is_ca=True)
+    payload = os.urandom(LARGEST_PAYLOAD)
+    headers = []
+    store = FileStore.open(data, per_sender_fraction=1.0)
+    try:
+        for _ in range(gateways):
+            key = generate_rsa_key()
+            certificate = issue_certificate(key, is_ca=True)
+            for _ in range(each):
+                raw = serialize_message(MessageType.CARGO, Recipient(certificate.node_id),
+                                        payload, sender_key=sender_key,
+                                        sender_certificate=sender, ttl=86400)
+                store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
+            cca = serialize_message(MessageType.CCA, Recipient("0" + "cd" * 32, "gw.example"),
+                                    b"request", sender_key=key, sender_certificate=certificate,
+                                    ttl=86400,
+                                    creation_date=datetime.now(UTC) - timedelta(minutes=5))
+            headers.append("Relaynet-CCA " + base64.b64encode(cca).decode())
+    finally:
+        store.close()
+    port = free_port()
+    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
+                      "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
+                      "--tls-address", "127.0.0.1"], work / "courier-collect.log")
+    cert = (data / "keys" / "tls.crt").read_bytes()
+    try:
+        time.sleep(2)
+        _peak_rss(courier.pid, reset=True)
+        threads = [threading.Thread(target=_collect_acking, args=(f"127.0.0.1:{port}", cert, h))
+                   for h in headers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return _peak_rss(courier.pid)
+    finally:
+        stop_process(courier)
+
+
+def _collect_acking(host: str, cert: bytes, header: str) -> None:
+    """Collect as the private gateways do: ack each cargo as it arrives."""
+    acks: queue.Queue[str | None] = queue.Queue()
+
+    def requests() -> Iterator[cogrpc_pb2.CargoDeliveryAck]:
+        while (delivery_id := acks.get()) is not None:
+            yield cogrpc_pb2.CargoDeliveryAck(id=delivery_id)
+
+    credentials = grpc.ssl_channel_credentials(root_certificates=cert)
+    with grpc.secure_channel(host, credentials, options=[
+            ("grpc.max_receive_message_length", LIMIT)]) as channel:
+        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+        try:
+            for delivery in stub.CollectCargo(requests(), metadata=[("authorization", header)],
+                                              timeout=30):
+                acks.put(delivery.id)
+        finally:
+            acks.put(None)
+
+
 def _time_to_first(host: str, cert: bytes, cca: bytes) -> float:
     credentials = grpc.ssl_channel_credentials(root_certificates=cert)
     header = "Relaynet-CCA " + base64.b64encode(cca).decode()
@@ -226,4 +294,7 @@ def run(quick: bool) -> list[Figure]:
                               bare_peak, "< 200 MB (baseline: bare servicer)"))
         figures.append(Figure("peak server RSS, 8 concurrent 9 MiB (limit) messages", peak_limit,
                               "MB", None, "< 200 MB"))
+        figures.append(Figure("peak server RSS, 8 gateways collecting 4 largest cargo each",
+                              _collection_peak_rss(work, each=2 if quick else 4), "MB", None,
+                              "< 200 MB"))
     return figures

@@ -14,7 +14,7 @@ import grpc
 from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
-from courier.cogrpc.wire import Delivery, WireError
+from courier.cogrpc.wire import Delivery, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
 from courier.protocol import validate_message as validate
@@ -32,11 +32,14 @@ CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
 MAX_CCA_HEADER = 16 * 1024
 MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
 PARALLEL_DELIVERIES = 4
-# Cargo arriving, waiting or being stored, across all calls. Each read claims the largest message
-# until it has arrived (at most READ_HOLD seconds: a slow sender stops counting), so a few
-# gateways delivering 9 MiB cargo at once take turns instead of all landing in memory together.
-IN_HAND_BUDGET = 32 * 1024 * 1024
+# Cargo arriving, waiting, being stored or being sent, across all calls. Each read claims the
+# largest message until it has arrived (at most READ_HOLD seconds: a slow sender stops counting),
+# so a few gateways delivering 9 MiB cargo at once take turns instead of all landing in memory.
+IN_HAND_BUDGET = 24 * 1024 * 1024
 READ_HOLD = 1.0
+# Cargo on its way out counts too, from the store read until the gateway acks it; a gateway
+# that stops reading or acking stops counting after SEND_HOLD seconds.
+SEND_HOLD = 1.0
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
@@ -193,8 +196,12 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     async def CollectCargo(  # noqa: N802 - gRPC method name
         self, request_iterator: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
         context: Context,
-    ) -> AsyncIterator[cogrpc_pb2.CargoDelivery]:
-        """Stream the cargo held for the CCA's sender; delete each on its ack."""
+    ) -> AsyncIterator[bytes]:
+        """Stream the cargo held for the CCA's sender; delete each on its ack.
+
+        Each CargoDelivery is yielded already encoded, so the cargo itself is gone by the time
+        gRPC copies the message: one copy of it in memory, not two.
+        """
         self.counters.seen(_peer(context))
         left = _deadline_left(context)
         loop = asyncio.get_running_loop()
@@ -207,23 +214,29 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         persisted = asyncio.create_task(self._persist_cca(cca))
         items = await asyncio.to_thread(self._store.select_for_recipient, cca.sender_id,
                                         self._clock())
-        pending: dict[str, str] = {}
+        pending: dict[str, tuple[str, Claim]] = {}  # delivery id -> (store ref, its claim)
         all_acked = asyncio.Event()
         all_acked.set()
         acker = asyncio.create_task(self._read_acks(request_iterator, pending, all_acked))
         try:
             for item in items:
-                if stop_at is not None and loop.time() >= stop_at:
-                    break
+                # Read, decrypted and encoded, a cargo briefly exists twice on its way out.
+                claim = await self._claim_to_send(2 * item.meta.size, stop_at)
+                if claim is None:
+                    break  # the client's deadline is near: the rest goes at its next call
                 try:
                     cargo = await asyncio.to_thread(self._store.get, item.ref)
                 except (ObjectNotFoundError, CorruptObjectError):
+                    claim.release()
                     continue
                 delivery_id = str(uuid.uuid4())
-                pending[delivery_id] = item.ref
+                pending[delivery_id] = (item.ref, claim)  # the claim ends with the ack
                 all_acked.clear()
                 self.counters.add(cargo_out=1, bytes_out=len(cargo))
-                yield cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo)
+                encoded = serialize_delivery(Delivery(delivery_id, cargo))
+                del cargo
+                yield encoded
+                del encoded
             timeout = None if stop_at is None else max(0.0, stop_at - loop.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(all_acked.wait(), timeout)
@@ -231,7 +244,20 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             acker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await acker
+            for _, claim in pending.values():
+                claim.release()
             await asyncio.shield(persisted)
+
+    async def _claim_to_send(self, size: int, stop_at: float | None) -> Claim | None:
+        """Claim room for a cargo about to be sent; None if it did not come before `stop_at`."""
+        timeout = None if stop_at is None else stop_at - asyncio.get_running_loop().time()
+        if timeout is not None and timeout <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._in_hand.claim(size, hold_limit=SEND_HOLD),
+                                          timeout)
+        except TimeoutError:
+            return None
 
     async def _persist_cca(self, cca: RamfMessage) -> None:
         """Store the CCA durably (deduplicated by sender and id); a failure is counted."""
@@ -244,11 +270,14 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             self.counters.reject("cca_not_stored")
 
     async def _read_acks(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
-                         pending: dict[str, str], all_acked: asyncio.Event) -> None:
+                         pending: dict[str, tuple[str, Claim]],
+                         all_acked: asyncio.Event) -> None:
         try:
             async for ack in acks:
-                ref = pending.pop(ack.id, None)
-                if ref is not None:
+                entry = pending.pop(ack.id, None)
+                if entry is not None:
+                    ref, claim = entry
+                    claim.release()
                     await asyncio.to_thread(self._store.delete, ref)
                 if not pending:
                     all_acked.set()

@@ -31,14 +31,14 @@ SERVICE = "relaynet.cogrpc.CargoRelay"
 
 
 def add_relay(relay: CargoRelay, server: grpc.aio.Server) -> None:
-    """Register the service; deliveries are decoded by courier.cogrpc.wire (one cargo copy)."""
+    """Register the service; deliveries are coded by courier.cogrpc.wire (one cargo copy)."""
     handlers = {
         "DeliverCargo": grpc.stream_stream_rpc_method_handler(
             relay.DeliverCargo, request_deserializer=parse_delivery,
             response_serializer=cogrpc_pb2.CargoDeliveryAck.SerializeToString),
         "CollectCargo": grpc.stream_stream_rpc_method_handler(
             relay.CollectCargo, request_deserializer=cogrpc_pb2.CargoDeliveryAck.FromString,
-            response_serializer=cogrpc_pb2.CargoDelivery.SerializeToString),
+            response_serializer=bytes),  # the relay yields encoded CargoDelivery messages
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
 

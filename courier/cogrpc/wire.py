@@ -1,4 +1,4 @@
-"""CargoDelivery read straight from its protobuf wire bytes: one copy of the cargo, not three.
+"""CargoDelivery read from and written to its protobuf wire bytes: one copy of the cargo.
 
 The generated class would build a message holding the cargo, then copy it again on access; at
 9 MiB per cargo and several gateways at once that is most of the server's memory. Fields as in
@@ -78,3 +78,23 @@ def parse_delivery(data: bytes) -> Delivery:
             cargo = data[pos:end]
         pos = end
     return Delivery(delivery_id, cargo)
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def serialize_delivery(delivery: Delivery) -> bytes:
+    """Encode a CargoDelivery as protobuf does (fields in order, empty ones left out)."""
+    ident = delivery.id.encode("utf-8")
+    parts = []
+    if ident:
+        parts += [b"\x0a", _encode_varint(len(ident)), ident]
+    if delivery.cargo:
+        parts += [b"\x12", _encode_varint(len(delivery.cargo)), delivery.cargo]
+    return b"".join(parts)

@@ -2,6 +2,7 @@
 
 import base64
 import concurrent.futures
+import json
 import socket
 import ssl
 import threading
@@ -13,7 +14,9 @@ import grpc
 import pytest
 
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
-from tests.cogrpc.conftest import Courier, node
+from courier.protocol import parse_message
+from courier.store import Direction, FileStore, ObjectMeta
+from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, Courier, node
 
 pytestmark = pytest.mark.interop
 LIMIT = 10 * 1024 * 1024
@@ -215,3 +218,42 @@ def test_a_delivery_that_is_not_protobuf_fails_its_call_alone(
     assert courier.process.poll() is None
     assert courier.status()["cargo_to_internet"] == 2  # what was stored before is still there
     assert sorted(node("deliver", courier.host, *files)["acked"]) == sorted(files)
+
+
+def test_gateways_that_collect_and_never_read_hold_up_no_one(
+    courier: Courier, world: dict[str, object], tmp_path: Path,
+) -> None:
+    # Gateway A has big cargo waiting; two of its calls stop reading, so their cargo stays in
+    # hand, unacknowledged. Their claims must lapse (SEND_HOLD) for anyone else to be served.
+    folder = tmp_path / "big-world"
+    folder.mkdir()
+    big = node("make-world", str(folder), json.dumps(
+        {"gateways": 1, "outbound": [], "inbound": [NEAR_LIMIT_PAYLOAD]}))
+    gateway_a = big["gateways"][0]  # type: ignore[index]
+    store = FileStore.open(courier.data_dir)
+    try:
+        raw = (folder / gateway_a["inbound"][0]).read_bytes()
+        store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
+        for name in world["gateways"][1]["inbound"]:  # type: ignore[index]
+            raw = (Path(str(world["dir"])) / name).read_bytes()
+            store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
+    finally:
+        store.close()
+    header = "Relaynet-CCA " + base64.b64encode((folder / gateway_a["cca"]).read_bytes()).decode()
+    channels = [_channel(courier) for _ in range(2)]
+    stalled = [cogrpc_pb2_grpc.CargoRelayStub(channel).CollectCargo(
+        iter([]), metadata=[("authorization", header)], timeout=20) for channel in channels]
+    try:
+        time.sleep(0.5)
+        gateway_b = world["gateways"][1]  # type: ignore[index]
+        cca_b = str(Path(str(world["dir"])) / gateway_b["cca"])
+        answer = node("collect", courier.host, cca_b, gateway_b["id"])  # its 3 s deadline
+        assert answer["errors"] == []
+        assert len(answer["cargo"]) == len(gateway_b["inbound"])  # type: ignore[arg-type]
+    finally:
+        for call in stalled:
+            call.cancel()
+        for channel in channels:
+            channel.close()
+    assert courier.process.poll() is None
+    assert courier.status()["cargo_to_private"] == 1  # A's cargo stays for its next call

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courier.cogrpc.generated import cogrpc_pb2
-from courier.cogrpc.wire import WireError, parse_delivery
+from courier.cogrpc.wire import Delivery, WireError, parse_delivery, serialize_delivery
 
 
 def _protobuf(raw: bytes) -> tuple[str, bytes] | None:
@@ -30,6 +30,20 @@ def test_reads_what_protobuf_writes(delivery_id: str, cargo: bytes) -> None:
     raw = cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo).SerializeToString()
     delivery = parse_delivery(raw)
     assert (delivery.id, delivery.cargo) == (delivery_id, cargo)
+
+
+@given(st.text(max_size=80), st.binary(max_size=4000))
+def test_writes_exactly_what_protobuf_writes(delivery_id: str, cargo: bytes) -> None:
+    ours = serialize_delivery(Delivery(delivery_id, cargo))
+    assert ours == cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo).SerializeToString()
+    assert parse_delivery(ours) == Delivery(delivery_id, cargo)
+
+
+def test_writes_long_lengths_as_protobuf_does() -> None:
+    for size in (127, 128, 16_383, 16_384, 9_437_184):
+        cargo = b"c" * size
+        ours = serialize_delivery(Delivery("x" * 200, cargo))
+        assert ours == cogrpc_pb2.CargoDelivery(id="x" * 200, cargo=cargo).SerializeToString()
 
 
 def _varint(value: int) -> bytes:
