@@ -191,7 +191,7 @@ class FileStore:
                     item.done = True
                     item.event.set()
 
-    def _gather(self, limit: float = 0.002) -> None:
+    def _gather(self, limit: float = 0.0005) -> None:
         """Give puts that are still writing their file a moment to join this round."""
         with self._writers_done:
             self._writers_done.wait_for(lambda: self._writing <= 0, timeout=limit)
