@@ -45,7 +45,7 @@ class DurableIO:
             try:
                 self._write_direct(path, data)
             except OSError as error:
-                if error.errno != errno.EINVAL:
+                if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
                     raise
                 self._direct = False  # this filesystem refuses direct I/O: buffered from now on
                 LOG.info("the data filesystem refuses O_DIRECT: big objects go through the cache")
