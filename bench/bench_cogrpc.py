@@ -67,6 +67,19 @@ def _start(argv: list[str], log: Path) -> "subprocess.Popen[bytes]":
 
 
 
+def _init(data: Path) -> None:
+    """Make a courier data directory (keys, certificate) without starting it."""
+    subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
+                    "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
+
+
+def _serve(data: Path, port: int, log: Path) -> "subprocess.Popen[bytes]":
+    """Start `courier run` on loopback with no network setup and wait until it serves."""
+    return _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
+                   "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
+                   "--tls-address", "127.0.0.1"], log)
+
+
 def _cargo(count: int, size: int) -> list[bytes]:
     key = generate_rsa_key()
     certificate = issue_certificate(key, is_ca=True)
@@ -105,13 +118,9 @@ def _throughput(work: Path, count: int, size: int, label: str) -> tuple[float, f
     every round delivers new cargo, as the courier would only count repeated ones as duplicates.
     """
     data = work / f"data-{label}"
-    subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
-                    "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
+    _init(data)
     courier_port, bare_port = free_port(), free_port()
-    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
-                      "--data-dir", str(data), "--no-network", "--listen",
-                      f"127.0.0.1:{courier_port}", "--tls-address", "127.0.0.1"],
-                     work / f"courier-{label}.log")
+    courier = _serve(data, courier_port, work / f"courier-{label}.log")
     cert = (data / "keys" / "tls.crt").read_bytes()
     courier_rate = bare_rate = 0.0
     try:
@@ -160,9 +169,7 @@ def _first_cargo_and_rss(work: Path, quick: bool) -> tuple[float, float, float]:
                             b"request", sender_key=key, sender_certificate=certificate,
                             ttl=86400, creation_date=datetime.now(UTC) - timedelta(minutes=5))
     port = free_port()
-    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
-                      "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
-                      "--tls-address", "127.0.0.1"], work / "courier-big.log")
+    courier = _serve(data, port, work / "courier-big.log")
     cert = (data / "keys" / "tls.crt").read_bytes()
     try:
         # Phones arrive once the hotspot is up, never in the first instants after start, when
@@ -196,8 +203,7 @@ def _bare_peak_rss(work: Path, cert_dir: Path) -> float:
 def _collection_peak_rss(work: Path, gateways: int = 8, each: int = 4) -> float:
     """Return the peak RSS (MB) while `gateways` gateways collect `each` largest cargo at once."""
     data = work / "data-collect"
-    subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir", str(data),
-                    "--config", "/nonexistent"], cwd=REPO, check=True, capture_output=True)
+    _init(data)
     sender_key = generate_rsa_key()
     sender = issue_certificate(sender_key, is_ca=True)
     payload = os.urandom(LARGEST_PAYLOAD)
@@ -220,9 +226,7 @@ def _collection_peak_rss(work: Path, gateways: int = 8, each: int = 4) -> float:
     finally:
         store.close()
     port = free_port()
-    courier = _start([sys.executable, "-m", "courier", "run", "--config", "/nonexistent",
-                      "--data-dir", str(data), "--no-network", "--listen", f"127.0.0.1:{port}",
-                      "--tls-address", "127.0.0.1"], work / "courier-collect.log")
+    courier = _serve(data, port, work / "courier-collect.log")
     cert = (data / "keys" / "tls.crt").read_bytes()
     try:
         time.sleep(2)
