@@ -15,6 +15,7 @@ from courier.panel.leds import activity_led_on, status_led_on
 from courier.panel.ports import Board
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.screens import render
+from courier.panel.views import View
 from courier.sync.session import SessionMachine
 from courier.sync.session_types import (
     Action,
@@ -58,6 +59,7 @@ class PanelLoop:
         self._events: asyncio.Queue[tuple[bool, float]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_activity = 0.0
+        self._last_view: View | None = None
         self._last_frame: bytes | None = None
 
     async def run(self) -> None:
@@ -153,11 +155,15 @@ class PanelLoop:
         remaining = self._classifier.countdown_remaining(now)
         status = replace(self.status, wipe_remaining=remaining, problem=self.machine.problem)
         if self.board.display is not None:
-            image = render(view_for(self._screen, status))
-            frame = image.tobytes()
-            if frame != self._last_frame:
-                self._last_frame = frame
-                self.board.display.show(image)
+            # Drawing text costs milliseconds (more on a Pi): only a view that changed is drawn.
+            view = view_for(self._screen, status)
+            if view != self._last_view:
+                self._last_view = view
+                image = render(view)
+                frame = image.tobytes()
+                if frame != self._last_frame:  # e.g. a countdown whose rounding did not move
+                    self._last_frame = frame
+                    self.board.display.show(image)
         self.board.status_led.set(status_led_on(self._pattern, now))
         self.board.activity_led.set(activity_led_on(self._last_activity or None, now))
 

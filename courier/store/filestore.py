@@ -1,6 +1,7 @@
 """The store on flash: sealed object files, a SQLite index, group commit, recovery at open."""
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -9,14 +10,20 @@ import secrets
 import shutil
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from courier.errors import StoreError
 from courier.store import index
 from courier.store.fsio import DurableIO
-from courier.store.keys import StoreKeys, destroy_master_key, ensure_master_key, load_master_key
+from courier.store.keys import (
+    SEAL_OVERHEAD,
+    StoreKeys,
+    destroy_master_key,
+    ensure_master_key,
+    load_master_key,
+)
 from courier.store.model import (
     CorruptObjectError,
     Direction,
@@ -31,7 +38,6 @@ from courier.store.model import (
 from courier.store.policy import Quota
 
 LOG = logging.getLogger(__name__)
-AEAD_TAG = 16
 OWN_FLUSH_BYTES = 256 * 1024  # objects at least this big are fsynced by their writer
 
 
@@ -68,7 +74,6 @@ class _Pending:
     done: bool = False
     result: PutResult | None = None
     error: StoreError | None = None
-    event: threading.Event = field(default_factory=threading.Event)
 
 
 class FileStore:
@@ -96,6 +101,7 @@ class FileStore:
         self._leader = False
         self._queue_lock = threading.Lock()
         self._writers_done = threading.Condition(self._queue_lock)  # _writing went down
+        self._turn = threading.Condition(self._queue_lock)  # a round ended: done, or lead next
         self.recovery_report: dict[str, int] = self._recover()
 
     @classmethod
@@ -160,7 +166,8 @@ class FileStore:
             dedup_h=dedup, expiry=int(meta.expiry.timestamp()), size=len(data),
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
-        direct = self._io.write_unsynced(pending.temp, self._keys.seal(ref, b"data", data))
+        seal = functools.partial(self._keys.seal_into, ref, b"data", data)
+        direct = self._io.write_unsynced(pending.temp, len(data) + SEAL_OVERHEAD, seal)
         if len(data) >= OWN_FLUSH_BYTES and not direct:
             # Big objects flush their own data now, in parallel with the other writers; the
             # round's flush is then left with little more than renames and the index. (Data
@@ -169,27 +176,28 @@ class FileStore:
         return pending
 
     def _group_commit(self, pending: _Pending) -> None:
-        """Wait for the queued put; one thread at a time commits the queue in one fsync round."""
-        while not pending.done:
+        """Wait for the queued put; one thread at a time commits the queue in one fsync round.
+
+        A put that queued during a round leads the next one as soon as that round ends: the
+        leader wakes every waiter when it is done, not only those it committed.
+        """
+        with self._queue_lock:
+            while not pending.done and self._leader:
+                self._turn.wait()
+            if pending.done:
+                return
+            self._leader = True
+        self._gather()
+        with self._queue_lock:
+            batch, self._queue = self._queue, []  # `pending` is in it: queued before we led
+        try:
+            self._commit_batch(batch)
+        finally:
             with self._queue_lock:
-                lead = not self._leader and bool(self._queue)
-                if lead:
-                    self._leader = True
-            if lead:
-                self._gather()
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-            if not lead:
-                pending.event.wait(0.05)
-                continue
-            try:
-                self._commit_batch(batch)
-            finally:
-                with self._queue_lock:
-                    self._leader = False
                 for item in batch:
                     item.done = True
-                    item.event.set()
+                self._leader = False
+                self._turn.notify_all()
 
     def _gather(self, limit: float = 0.0005) -> None:
         """Give puts that are still writing their file a moment to join this round."""
@@ -364,7 +372,7 @@ class FileStore:
             if ref not in sizes:
                 self._forget(ref)
                 report["missing_files"] += 1
-            elif sizes[ref] != size + AEAD_TAG:
+            elif sizes[ref] != size + SEAL_OVERHEAD:
                 self._quarantine(ref)
                 report["quarantined"] += 1
         if any(report.values()):

@@ -3,13 +3,14 @@
 Crash tests replace it with a recorder that stops after any operation and drops unsynced data.
 """
 
+import contextlib
 import ctypes
 import errno
 import logging
 import mmap
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from courier.atomic import fsync_dir
@@ -19,12 +20,28 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _syncfs = getattr(_libc, "syncfs", None)
 DIRECT_MIN_BYTES = 256 * 1024  # objects at least this big bypass the page cache
 _BLOCK = 4096  # direct I/O alignment: every logical block size in use divides it
-_CHUNK = 1024 * 1024  # the aligned bounce buffer, whatever the object's size
-_bounce = threading.local()  # one buffer per writing thread, reused: no page faults per write
+# Each writing thread keeps one aligned buffer for objects up to this size (so a 1 MiB cargo
+# costs no page faults); a bigger object gets a buffer of its own for the time of its write.
+_KEPT_BUFFER = 2 * 1024 * 1024
+_local = threading.local()
+Fill = Callable[[memoryview], None]
 
 
 def _aligned(size: int) -> int:
     return -(-size // _BLOCK) * _BLOCK
+
+
+@contextlib.contextmanager
+def _aligned_buffer(size: int) -> Iterator[mmap.mmap]:
+    """Lend a page-aligned buffer of at least `size` bytes."""
+    if size > _KEPT_BUFFER:
+        with mmap.mmap(-1, size) as own:
+            yield own
+        return
+    kept: mmap.mmap | None = getattr(_local, "buffer", None)
+    if kept is None:
+        kept = _local.buffer = mmap.mmap(-1, _KEPT_BUFFER)
+    yield kept
 
 
 class DurableIO:
@@ -33,17 +50,20 @@ class DurableIO:
     def __init__(self) -> None:
         self._direct = hasattr(os, "O_DIRECT")
 
-    def write_unsynced(self, path: Path, data: bytes) -> bool:
-        """Create `path` (must not exist), write all of `data`; True if it bypassed the cache.
+    def write_unsynced(self, path: Path, size: int, fill: Fill) -> bool:
+        """Create `path` (must not exist) holding the `size` bytes `fill` puts in the view it gets.
 
-        Big objects are written with O_DIRECT where the filesystem allows it: no copy into the
-        page cache, no cache of cargo the courier will not read again soon, and a cheaper flush.
-        Such data is already on the device: only the next sync's flush (of the metadata and of
-        the device's own cache) remains to make it durable.
+        The content is made straight into the buffer that is written: for a sealed object, the
+        ciphertext is never a Python object of its own, nor copied under the GIL. `fill` may be
+        called twice (when a filesystem refuses direct I/O), so it must give the same bytes.
+        True if the write bypassed the cache: big objects are written with O_DIRECT where the
+        filesystem allows it, so no copy in the page cache, no cache of cargo the courier will
+        not read again soon, and a cheaper flush. Such data is already on the device: only the
+        next sync's flush (of the metadata and of the device's own cache) remains.
         """
-        if self._direct and len(data) >= DIRECT_MIN_BYTES:
+        if self._direct and size >= DIRECT_MIN_BYTES:
             try:
-                self._write_direct(path, data)
+                self._write_direct(path, size, fill)
             except OSError as error:
                 if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
                     raise
@@ -52,32 +72,31 @@ class DurableIO:
                 self.unlink(path)
             else:
                 return True
+        content = bytearray(size)
+        with memoryview(content) as view:
+            fill(view)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            written = 0
+            while written < size:
+                written += os.write(fd, content[written:])
         finally:
             os.close(fd)
         return False
 
     @staticmethod
-    def _write_direct(path: Path, data: bytes) -> None:
-        """Write through an aligned buffer in whole blocks, then cut the file to its size."""
+    def _write_direct(path: Path, size: int, fill: Fill) -> None:
+        """Fill an aligned buffer, write it in whole blocks, then cut the file to its size."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o600)
         try:
-            buffer = getattr(_bounce, "buffer", None)
-            if buffer is None:
-                buffer = _bounce.buffer = mmap.mmap(-1, _CHUNK)
-            with memoryview(data) as source, memoryview(buffer) as bounce:
-                for offset in range(0, len(source), len(bounce)):
-                    chunk = source[offset:offset + len(bounce)]
-                    size = _aligned(len(chunk))
-                    bounce[:len(chunk)] = chunk
-                    bounce[len(chunk):size] = bytes(size - len(chunk))  # no stale padding
-                    if os.pwrite(fd, bounce[:size], offset) != size:
-                        raise OSError(errno.ENOSPC, f"short write to {path.name}")
-            os.ftruncate(fd, len(data))
+            aligned = _aligned(size)
+            with (_aligned_buffer(aligned) as buffer, memoryview(buffer) as whole,
+                  whole[:aligned] as view, view[:size] as content):
+                fill(content)
+                view[size:] = bytes(aligned - size)  # no stale bytes in the last block
+                if os.pwrite(fd, view, 0) != aligned:
+                    raise OSError(errno.ENOSPC, f"short write to {path.name}")
+            os.ftruncate(fd, size)
         finally:
             os.close(fd)
 

@@ -16,6 +16,7 @@ from courier.atomic import fsync_dir, write_atomically
 from courier.store.model import CorruptObjectError, KeyFileError
 
 KEY_SIZE = 32
+SEAL_OVERHEAD = 16  # the Poly1305 tag after the ciphertext
 _NONCE = bytes(12)  # every object is sealed under its own derived key, so a fixed nonce is safe
 
 
@@ -92,6 +93,10 @@ class StoreKeys:
     def seal(self, ref: str, purpose: bytes, plaintext: bytes) -> bytes:
         """Encrypt under a key unique to (ref, purpose), binding the ref as associated data."""
         return self._object_key(ref, purpose).encrypt(_NONCE, plaintext, ref.encode())
+
+    def seal_into(self, ref: str, purpose: bytes, plaintext: bytes, out: memoryview) -> None:
+        """Seal as `seal` does, into `out` (exactly `len(plaintext) + SEAL_OVERHEAD` bytes)."""
+        self._object_key(ref, purpose).encrypt_into(_NONCE, plaintext, ref.encode(), out)
 
     def open(self, ref: str, purpose: bytes, sealed: bytes) -> bytes:
         """Decrypt and authenticate, or raise CorruptObjectError."""

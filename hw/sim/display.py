@@ -1,12 +1,14 @@
 """A simulated OLED: keeps frames, writes PNGs (last, optionally all), previews in a terminal."""
 
 import os
+from collections import deque
 from pathlib import Path
 from typing import TextIO
 
 from PIL import Image
 
 WIDTH, HEIGHT = 128, 64
+KEPT_FRAMES = 256
 # Two pixel rows per character cell: (top lit, bottom lit) -> block character.
 _BLOCKS = {(False, False): " ", (True, False): "\u2580", (False, True): "\u2584",
            (True, True): "\u2588"}
@@ -30,14 +32,16 @@ def block_art(image: Image.Image) -> str:
 
 
 class SimDisplay:
-    """Records frames; with a directory, writes last.png atomically and optionally every frame."""
+    """Keeps the latest frames; with a directory, writes last.png atomically (optionally all)."""
 
     def __init__(self, directory: Path | None = None, *, keep_all: bool = False,
                  terminal: TextIO | None = None) -> None:
         self.directory = directory
         self.keep_all = keep_all
         self.terminal = terminal
-        self.frames: list[Image.Image] = []
+        # The latest frames only: a daemon on the simulated board runs for days.
+        self.frames: deque[Image.Image] = deque(maxlen=KEPT_FRAMES)
+        self.shown = 0
         self.closed = False
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
@@ -60,9 +64,10 @@ class SimDisplay:
         if self.frames and self.frames[-1].tobytes() == frame.tobytes():
             return
         self.frames.append(frame)
+        self.shown += 1
         if self.directory is not None:
             if self.keep_all:
-                frame.save(self.directory / f"frame-{len(self.frames):06d}.png")
+                frame.save(self.directory / f"frame-{self.shown:06d}.png")
             temp = self.directory / ".last.png.tmp"
             frame.save(temp, format="PNG")
             os.replace(temp, self.directory / "last.png")

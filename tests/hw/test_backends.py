@@ -159,7 +159,7 @@ def display_and_sent(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Call
     """A display of each backend and a count of frames that reached it."""
     if request.param == "sim":
         board = hw.open_board("sim", BoardSettings())
-        yield board.display, lambda: len(board.display.frames)  # type: ignore[union-attr]
+        yield board.display, lambda: board.display.shown  # type: ignore[union-attr]
         board.close()
         return
     bus = FakeBus()

@@ -1,10 +1,17 @@
 """The pure pieces pumped together on the simulated board, as the daemon will do it."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 import zxingcpp
+from PIL import Image
 
 import hw
+from courier.app import panel_loop
+from courier.app.panel_loop import PanelLoop
+from courier.clock import TrustedClock
 from courier.panel.bridge import session_event
 from courier.panel.button import ButtonClassifier, Gesture
 from courier.panel.leds import status_led_on
@@ -12,6 +19,7 @@ from courier.panel.ports import BoardSettings
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.qr import wifi_payload
 from courier.panel.screens import render
+from courier.panel.views import View
 from courier.sync.session import SessionMachine, SessionSettings
 from courier.sync.session_types import (
     Action,
@@ -82,3 +90,32 @@ def test_a_press_on_the_sim_board_opens_a_session_shown_as_a_qr_code() -> None:
     led = pump.board.status_led
     assert isinstance(led, SimLed) and [c.on for c in led.history][:1] == [True]
     pump.board.close()
+
+
+def test_the_daemon_loop_draws_a_screen_only_when_what_it_shows_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    board = hw.open_board("sim", BoardSettings())
+    rendered: list[View] = []
+
+    def counting(view: View) -> Image.Image:
+        rendered.append(view)
+        return render(view)
+    monkeypatch.setattr(panel_loop, "render", counting)
+
+    async def nothing() -> None:
+        return None
+
+    async def no_sync() -> bool:
+        return False
+    loop = PanelLoop(board, SessionMachine(SessionSettings()), TrustedClock(tmp_path), STATUS,
+                     lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
+                     internet_sync=no_sync, wipe=nothing, activity=lambda: 0.0)
+    for now in range(5):
+        loop._draw(float(now))
+    assert len(rendered) == 1
+    loop.status = replace(STATUS, cargo_to_internet=3)
+    loop._draw(5.0)
+    loop._draw(6.0)
+    display = board.display
+    assert isinstance(display, SimDisplay)
+    assert len(rendered) == 2 and len(display.frames) == 2

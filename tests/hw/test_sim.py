@@ -11,7 +11,7 @@ import hw
 from courier.panel.button import ButtonClassifier, ButtonTiming, GestureKind
 from courier.panel.ports import BoardSettings
 from courier.panel.screens import render
-from hw.sim.display import SimDisplay, block_art
+from hw.sim.display import KEPT_FRAMES, SimDisplay, block_art
 from hw.sim.parts import KeyboardButton, SimButton, SimLed
 from tests.panel.golden_views import GOLDEN
 
@@ -110,3 +110,13 @@ def test_sim_board_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     board.close()
     assert sorted(os.listdir(tmp_path)) == ["frame-000001.png", "last.png"]
     assert "\u2588" in capsys.readouterr().out
+
+
+def test_the_simulated_display_keeps_only_the_latest_frames() -> None:
+    display = SimDisplay()
+    for value in range(KEPT_FRAMES + 10):
+        image = Image.new("1", display.size)
+        image.putpixel((value % 128, value // 128), 1)
+        display.show(image)
+    assert display.shown == KEPT_FRAMES + 10 and len(display.frames) == KEPT_FRAMES
+    assert display.last is not None and display.last.getpixel(((KEPT_FRAMES + 9) % 128, 2)) != 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from courier.store import CorruptObjectError, FileStore, ObjectNotFoundError, filestore, fsio
-from courier.store.fsio import DurableIO
+from courier.store.fsio import DurableIO, Fill
 from tests.conftest import REPO
 from tests.store.conftest import meta
 
@@ -51,10 +51,10 @@ class CrashingIO(DurableIO):
                         os.rename(target, source)
             raise SimulatedCrash
 
-    def write_unsynced(self, path: Path, data: bytes) -> bool:
+    def write_unsynced(self, path: Path, size: int, fill: Fill) -> bool:
         self._step()
-        direct = super().write_unsynced(path, data)
-        self.unsynced_files[path] = len(data)
+        direct = super().write_unsynced(path, size, fill)
+        self.unsynced_files[path] = size
         self.direct_writes += direct
         return direct
 

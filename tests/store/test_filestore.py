@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from courier.store import (
     ObjectNotFoundError,
     read_stats,
 )
+from courier.store.fsio import DurableIO
 from courier.store.keys import StoreKeys, key_path
 from tests.conftest import REPO
 from tests.store.conftest import NOW, make_store, meta
@@ -172,4 +175,40 @@ def test_gc_deletes_files_too(tmp_path: Path) -> None:
     store.put(meta(message_id="old", expiry=NOW - timedelta(hours=1)), b"o")
     assert store.gc(NOW) == 1
     assert not list((tmp_path / "store" / "objects").iterdir())
+    store.close()
+
+
+class _HeldFlush(DurableIO):
+    """Holds the first flush until released, counting flushes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushing = threading.Event()
+        self.release = threading.Event()
+        self.flushes = 0
+
+    def sync(self, files: Sequence[Path], directories: Sequence[Path]) -> None:
+        self.flushes += 1
+        if self.flushes == 1:
+            self.flushing.set()
+            assert self.release.wait(30)
+        super().sync(files, directories)
+
+
+def test_a_put_queued_during_a_round_leads_the_next_round(tmp_path: Path) -> None:
+    io = _HeldFlush()
+    store = FileStore.open(tmp_path, quota_bytes=1 << 30, io=io)
+    first = threading.Thread(target=store.put, args=(meta(message_id="a"), b"a"))
+    first.start()
+    assert io.flushing.wait(30)  # round one is flushing, with "a" in it
+    second = threading.Thread(target=store.put, args=(meta(message_id="b"), b"b"))
+    second.start()
+    while not store._queue:  # "b" waits for the round in progress
+        second.join(0.001)
+    io.release.set()
+    first.join(30)
+    second.join(30)  # woken by the end of round one to lead its own; no wake-up is lost
+    assert not first.is_alive() and not second.is_alive()
+    assert io.flushes == 2
+    assert len(store.select_for_recipient("0aa", NOW)) == 2
     store.close()

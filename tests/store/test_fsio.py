@@ -7,25 +7,60 @@ from pathlib import Path
 import pytest
 
 from courier.store import fsio
-from courier.store.fsio import DIRECT_MIN_BYTES, DurableIO
+from courier.store.fsio import DIRECT_MIN_BYTES, DurableIO, Fill
+
+
+def _copying(data: bytes, calls: list[int] | None = None) -> Fill:
+    def fill(out: memoryview) -> None:
+        assert len(out) == len(data)
+        out[:] = data
+        if calls is not None:
+            calls.append(len(out))
+    return fill
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, DIRECT_MIN_BYTES - 1, DIRECT_MIN_BYTES,
-                                  DIRECT_MIN_BYTES + 1, 1024 * 1024, 3 * 1024 * 1024 + 17])
+                                  DIRECT_MIN_BYTES + 1, 1024 * 1024, 2 * 1024 * 1024 - 4096,
+                                  2 * 1024 * 1024 + 1, 9 * 1024 * 1024 + 17])
 def test_every_size_is_written_exactly(tmp_path: Path, size: int) -> None:
     data = os.urandom(size)
     io = DurableIO()
-    io.write_unsynced(tmp_path / "object", data)
+    io.write_unsynced(tmp_path / "object", size, _copying(data))
     io.sync([tmp_path / "object"], [])
     assert (tmp_path / "object").read_bytes() == data
     assert (tmp_path / "object").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_reused_buffer_leaves_nothing_of_a_bigger_object_behind(tmp_path: Path) -> None:
+    io = DurableIO()
+    io.write_unsynced(tmp_path / "big", 1024 * 1024, _copying(b"\xff" * 1024 * 1024))
+    small = os.urandom(DIRECT_MIN_BYTES + 1)
+    io.write_unsynced(tmp_path / "small", len(small), _copying(small))
+    assert (tmp_path / "small").read_bytes() == small
+    # The padding written past the end (then cut off) was zeros, not the big object's bytes.
+    assert os.stat(tmp_path / "small").st_size == len(small)
+
+
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     (tmp_path / "object").write_bytes(b"kept")
+    calls: list[int] = []
     with pytest.raises(FileExistsError):
-        DurableIO().write_unsynced(tmp_path / "object", os.urandom(DIRECT_MIN_BYTES))
+        DurableIO().write_unsynced(tmp_path / "object", DIRECT_MIN_BYTES,
+                                   _copying(os.urandom(DIRECT_MIN_BYTES), calls))
     assert (tmp_path / "object").read_bytes() == b"kept"
+
+
+def test_a_fill_that_fails_leaves_the_writer_usable(tmp_path: Path) -> None:
+    io = DurableIO()
+
+    def failing(out: memoryview) -> None:
+        raise ValueError("sealing failed")
+    for size in (DIRECT_MIN_BYTES, 3 * 1024 * 1024):
+        with pytest.raises(ValueError, match="sealing failed"):
+            io.write_unsynced(tmp_path / f"bad-{size}", size, failing)
+    data = os.urandom(DIRECT_MIN_BYTES)
+    io.write_unsynced(tmp_path / "good", len(data), _copying(data))
+    assert (tmp_path / "good").read_bytes() == data
 
 
 def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
@@ -45,7 +80,20 @@ def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
     io = DurableIO()
     for name in ("a", "b"):
         data = os.urandom(DIRECT_MIN_BYTES + 5)
-        io.write_unsynced(tmp_path / name, data)
+        assert not io.write_unsynced(tmp_path / name, len(data), _copying(data))
         assert (tmp_path / name).read_bytes() == data
     assert len(refused) == 1  # refused once, then remembered
     assert "refuses O_DIRECT" in caplog.text
+
+
+def test_a_filesystem_refusing_the_direct_write_gets_the_same_bytes_buffered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refusing_pwrite(fd: int, data: memoryview, offset: int) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+    monkeypatch.setattr(fsio.os, "pwrite", refusing_pwrite)
+    data = os.urandom(DIRECT_MIN_BYTES)
+    calls: list[int] = []
+    assert not DurableIO().write_unsynced(tmp_path / "object", len(data), _copying(data, calls))
+    assert (tmp_path / "object").read_bytes() == data
+    assert calls == [len(data), len(data)]  # filled for the direct try, then again
