@@ -14,7 +14,7 @@ import grpc
 from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
-from courier.cogrpc.wire import Delivery, WireError, serialize_delivery
+from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
 from courier.protocol import validate_message as validate
@@ -79,7 +79,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     # ---- DeliverCargo ----------------------------------------------------------------------
 
     async def DeliverCargo(  # noqa: N802 - gRPC method name
-        self, request_iterator: AsyncIterator[Delivery],
+        self, request_iterator: AsyncIterator[Received],
         context: Context,
     ) -> AsyncIterator[cogrpc_pb2.CargoDeliveryAck]:
         """Store each cargo durably, then ack it; bad cargo is acked and dropped."""
@@ -116,10 +116,10 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         tasks: set[asyncio.Task[None]] = set()
         full = asyncio.Event()
 
-        async def handle(delivery: Delivery, claim: Claim) -> None:
+        async def handle(delivery: Received, claim: Claim) -> None:
             try:
                 if not full.is_set():
-                    await acks.put((delivery.id, await self._accept(delivery.cargo, full)))
+                    await acks.put((delivery.id, await self._accept(delivery, full)))
             finally:
                 claim.release()
                 slots.release()
@@ -149,13 +149,13 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             await acks.put(None)
         return False
 
-    async def _receive(self, context: Context) -> tuple[Delivery, Claim] | None:
+    async def _receive(self, context: Context) -> tuple[Received, Claim] | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed."""
         claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
         try:
             delivery = await context.read()
-            if isinstance(delivery, Delivery):  # else grpc.aio.EOF
-                await claim.settle(len(delivery.cargo))
+            if isinstance(delivery, Received):  # else grpc.aio.EOF
+                await claim.settle(len(delivery.message))
                 return delivery, claim
         except BaseException:
             claim.release()
@@ -163,14 +163,15 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         claim.release()
         return None
 
-    async def _accept(self, cargo: bytes, full: asyncio.Event) -> bool:
+    async def _accept(self, delivery: Received, full: asyncio.Event) -> bool:
         """Return True when the delivery may be acked (stored or dropped), False when full."""
+        size = delivery.size
         try:
-            if len(cargo) > MAX_MESSAGE_SIZE:
+            if size > MAX_MESSAGE_SIZE:
                 self.counters.reject("oversize")
                 return True
-            async with self._processing.hold(len(cargo)):
-                message = await asyncio.to_thread(self._validate_and_store, cargo)
+            async with self._processing.hold(size):
+                message = await asyncio.to_thread(self._validate_and_store, delivery)
             self._on_message(message)
         except ProtocolError as error:
             self.counters.reject(getattr(error, "reason", "invalid"))
@@ -180,15 +181,16 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             full.set()
             self.counters.reject("storage_full")
             return False
-        self.counters.add(cargo_in=1, bytes_in=len(cargo))
+        self.counters.add(cargo_in=1, bytes_in=size)
         return True
 
-    def _validate_and_store(self, cargo: bytes) -> RamfMessage:
+    def _validate_and_store(self, delivery: Received) -> RamfMessage:
         """Parse, verify, validate and store durably (one worker-thread hop per cargo)."""
-        message = parse_message(cargo, MessageType.CARGO)
+        buffer, start = delivery.in_place()  # the cargo is parsed where gRPC left it
+        message = parse_message(buffer, MessageType.CARGO, start)
         validate(message, self._validation_now(message.creation_date), bound="internet")
         self._store.put(ObjectMeta.from_message(message, Direction.TO_INTERNET),
-                        message.serialized)
+                        message.serialized_view)
         return message
 
     # ---- CollectCargo ----------------------------------------------------------------------

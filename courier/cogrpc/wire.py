@@ -1,10 +1,11 @@
-"""CargoDelivery read from and written to its protobuf wire bytes: one copy of the cargo.
+"""CargoDelivery read from and written to its protobuf wire bytes, the cargo never copied.
 
 The generated class would build a message holding the cargo, then copy it again on access; at
-9 MiB per cargo and several gateways at once that is most of the server's memory. Fields as in
-cogrpc.proto: 1 `id` (string), 2 `cargo` (bytes); unknown fields (and known ones with another
-wire type) are skipped as protobuf does, the last occurrence of a field wins, and groups are
-refused.
+9 MiB per cargo and several gateways at once that is most of the server's memory. A delivery
+read here keeps the message as gRPC handed it over, and the cargo is parsed where it lies.
+Fields as in cogrpc.proto: 1 `id` (string), 2 `cargo` (bytes); unknown fields (and known ones
+with another wire type) are skipped as protobuf does, the last occurrence of a field wins, and
+groups are refused.
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,40 @@ class WireError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One CargoDelivery: the gateway's id for it and the cargo."""
+    """One CargoDelivery to send: the gateway's id for it and the cargo."""
 
     id: str
     cargo: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One CargoDelivery as read: the id, and the cargo where it lies, `message[start:end]`."""
+
+    id: str
+    message: bytes
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        """Return the cargo's length in octets."""
+        return self.end - self.start
+
+    @property
+    def cargo(self) -> bytes:
+        """Return a copy of the cargo."""
+        return self.message[self.start:self.end]
+
+    def in_place(self) -> tuple[bytes, int]:
+        """Return (buffer, start), the cargo being buffer[start:]; a copy only if fields follow it.
+
+        Every client encodes the cargo last (protobuf writes fields in number order), so the
+        cargo is the tail of the message and is read without a copy.
+        """
+        if self.end == len(self.message):
+            return self.message, self.start
+        return self.cargo, 0
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -54,9 +85,9 @@ def _skip(data: bytes, pos: int, wire_type: int) -> int:
     return pos + size
 
 
-def parse_delivery(data: bytes) -> Delivery:
+def parse_delivery(data: bytes) -> Received:
     """Decode a CargoDelivery; raise WireError on anything protobuf would refuse."""
-    delivery_id, cargo, pos = "", b"", 0
+    delivery_id, start, end, pos = "", 0, 0, 0
     while pos < len(data):
         key, pos = _varint(data, pos)
         field, wire_type = key >> 3, key & 7
@@ -66,18 +97,18 @@ def parse_delivery(data: bytes) -> Delivery:
             pos = _skip(data, pos, wire_type)
             continue
         length, pos = _varint(data, pos)
-        end = pos + length
-        if end > len(data):
+        field_end = pos + length
+        if field_end > len(data):
             raise WireError("length-delimited field runs past the end")
         if field == 1:
             try:
-                delivery_id = data[pos:end].decode("utf-8")
+                delivery_id = data[pos:field_end].decode("utf-8")
             except UnicodeDecodeError:
                 raise WireError("id is not UTF-8") from None
         elif field == 2:
-            cargo = data[pos:end]
-        pos = end
-    return Delivery(delivery_id, cargo)
+            start, end = pos, field_end
+        pos = field_end
+    return Received(delivery_id, data, start, end)
 
 
 def _encode_varint(value: int) -> bytes:

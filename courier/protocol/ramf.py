@@ -56,10 +56,26 @@ class RamfMessage:
     id: str
     creation_date: datetime
     ttl: int
-    payload_view: memoryview  # inside `serialized` when the content was DER: not a copy
+    payload_view: memoryview  # inside `source` when the content was DER: not a copy
     sender_certificate: Certificate
     ca_certificates: tuple[Certificate, ...]
-    serialized: bytes
+    source: bytes  # the message is source[start:], e.g. the tail of a CargoDelivery as read
+    start: int = 0
+
+    @property
+    def serialized(self) -> bytes:
+        """Return the message's octets as received (a copy only if it was read in place)."""
+        return self.source if self.start == 0 else self.source[self.start:]
+
+    @property
+    def serialized_view(self) -> memoryview:
+        """Return the message's octets as received, without a copy."""
+        return memoryview(self.source)[self.start:]
+
+    @property
+    def size(self) -> int:
+        """Return the message's length in octets."""
+        return len(self.source) - self.start
 
     @property
     def expiry_date(self) -> datetime:
@@ -87,31 +103,38 @@ class RamfMessage:
         return self.recipient.internet_address is not None
 
 
-def parse_message(data: bytes, expected_type: MessageType | None = None) -> RamfMessage:
-    """Check the syntax and signature of a RAMF message; validate its meaning separately."""
+def parse_message(data: bytes, expected_type: MessageType | None = None,
+                  start: int = 0) -> RamfMessage:
+    """Check the syntax and signature of the RAMF message `data[start:]`; validate it separately.
+
+    `start` lets a message be read where it lies, at the end of a bigger buffer, without a copy.
+    """
     if type(data) is not bytes:
         data = bytes(data)
-    if len(data) > MAX_MESSAGE_SIZE:
+    if not 0 <= start <= len(data):
+        raise ValueError(f"start {start} is outside the {len(data)} octets")
+    if len(data) - start > MAX_MESSAGE_SIZE:
         raise MessageTooLargeError(
-            f"message of {len(data)} octets exceeds {MAX_MESSAGE_SIZE}", "too_large")
-    message_type = _read_format_signature(data, expected_type)
-    signed = verify_signed_data(data, HEADER_LENGTH)
+            f"message of {len(data) - start} octets exceeds {MAX_MESSAGE_SIZE}", "too_large")
+    message_type = _read_format_signature(data, start, expected_type)
+    signed = verify_signed_data(data, start + HEADER_LENGTH)
     recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.econtent)
     return RamfMessage(message_type, recipient, message_id, creation_date, ttl, payload,
-                       signed.signer, signed.ca_certificates, data)
+                       signed.signer, signed.ca_certificates, data, start)
 
 
-def _read_format_signature(data: bytes, expected_type: MessageType | None) -> MessageType:
-    if data.startswith(OBSOLETE_FORMAT_SIGNATURE):
+def _read_format_signature(data: bytes, start: int,
+                           expected_type: MessageType | None) -> MessageType:
+    if data.startswith(OBSOLETE_FORMAT_SIGNATURE, start):
         raise MalformedMessageError(
             'obsolete "Relaynet" format signature: the sender must upgrade to "Awala"',
             "obsolete_format")
-    if len(data) < HEADER_LENGTH:
+    if len(data) - start < HEADER_LENGTH:
         raise MalformedMessageError("too short for a RAMF format signature", "truncated")
-    if not data.startswith(FORMAT_SIGNATURE):
+    if not data.startswith(FORMAT_SIGNATURE, start):
         raise MalformedMessageError('RAMF format signature must begin with "Awala"',
                                     "bad_format_signature")
-    octet = data[5]
+    octet = data[start + 5]
     message_type = _TYPES.get(octet)
     if message_type is None:
         raise WrongMessageTypeError(f"message type 0x{octet:02x} is not cargo or CCA",
@@ -120,8 +143,8 @@ def _read_format_signature(data: bytes, expected_type: MessageType | None) -> Me
         raise WrongMessageTypeError(
             f"expected {expected_type.name} (0x{expected_type:02x}), got {message_type.name}",
             "wrong_type")
-    if data[6] != MESSAGE_VERSION:
-        raise MalformedMessageError(f"message version 0x{data[6]:02x} is not 0x00",
+    if data[start + 6] != MESSAGE_VERSION:
+        raise MalformedMessageError(f"message version 0x{data[start + 6]:02x} is not 0x00",
                                     "unsupported_version")
     return message_type
 

@@ -18,11 +18,14 @@ from courier.errors import StoreError
 from courier.store import index
 from courier.store.fsio import DurableIO
 from courier.store.keys import (
+    CHACHA,
+    CIPHERS,
     SEAL_OVERHEAD,
     StoreKeys,
     destroy_master_key,
     ensure_master_key,
     load_master_key,
+    preferred_cipher,
 )
 from courier.store.model import (
     CorruptObjectError,
@@ -77,9 +80,13 @@ class _Pending:
 
 
 class FileStore:
-    """Objects sealed with ChaCha20-Poly1305 in files named by random refs, indexed in SQLite."""
+    """Objects sealed with an AEAD in files named by random refs, indexed in SQLite.
 
-    def __init__(self, data_dir: Path, keys: StoreKeys, quota: Quota, io: DurableIO) -> None:
+    `cipher` is for a new store (default: the fastest on this CPU); a store keeps its own.
+    """
+
+    def __init__(self, data_dir: Path, keys: StoreKeys, quota: Quota, io: DurableIO,
+                 cipher: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.root = self.data_dir / "store"
         self.objects = self.root / "objects"
@@ -87,10 +94,14 @@ class FileStore:
         self.quarantine = self.root / "quarantine"
         for folder in (self.root, self.objects, self.temp, self.quarantine):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._keys = keys
         self._quota = quota
         self._io = io
         self._db = index.connect(self.root / "index.sqlite")
+        try:
+            self._keys = keys.sealing_with(self._settle_cipher(cipher))
+        except BaseException:
+            self._db.close()
+            raise
         self._lock = threading.Lock()
         # Reads use their own connection (WAL lets them run beside a commit), so sealing, writing
         # and selecting go on while a group-commit round waits for the disk.
@@ -107,7 +118,8 @@ class FileStore:
     @classmethod
     def open(cls, data_dir: Path, *, quota_bytes: int = 0, quota_fraction: float = 0.8,
              cca_reserve_bytes: int = 16 * 1024 * 1024, per_sender_fraction: float = 0.25,
-             io: DurableIO | None = None, create_key: bool = True) -> "FileStore":
+             io: DurableIO | None = None, create_key: bool = True,
+             cipher: str | None = None) -> "FileStore":
         """Open (creating if needed) the store under data_dir, recovering from any crash."""
         data_dir = Path(data_dir)
         if create_key:
@@ -117,11 +129,26 @@ class FileStore:
         total = quota_bytes or int(quota_fraction * filesystem_bytes(data_dir / "store"))
         quota = Quota(total_bytes=total, cca_reserve_bytes=min(cca_reserve_bytes, total // 4),
                       per_sender_fraction=per_sender_fraction)
-        return cls(data_dir, keys, quota, io or DurableIO())
+        return cls(data_dir, keys, quota, io or DurableIO(), cipher)
+
+    @property
+    def cipher(self) -> str:
+        """Return the AEAD this store seals with."""
+        return self._keys.cipher
+
+    def _settle_cipher(self, wanted: str | None) -> str:
+        """Return the store's cipher, choosing it if the store has none recorded yet."""
+        def choose() -> str:
+            # Objects and no record: the store predates the choice, and was sealed with ChaCha.
+            return CHACHA if index.has_objects(self._db) else wanted or preferred_cipher()
+        cipher = index.settle(self._db, "cipher", choose)
+        if cipher not in CIPHERS:
+            raise StoreError(f"the store is sealed with {cipher!r}, unknown to this version")
+        return cipher
 
     # ---- writing ---------------------------------------------------------------------------
 
-    def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
+    def put(self, meta: ObjectMeta, data: bytes | memoryview) -> PutResult:
         """Seal, write, fsync, rename, fsync the directory, commit the index: then return."""
         # Counted from the start, so a commit round waits for puts still hashing and sealing.
         with self._queue_lock:
@@ -149,7 +176,7 @@ class FileStore:
             self._writing -= 1
             self._writers_done.notify_all()
 
-    def _prepare(self, meta: ObjectMeta, data: bytes) -> "_Pending | PutResult":
+    def _prepare(self, meta: ObjectMeta, data: bytes | memoryview) -> "_Pending | PutResult":
         """Seal and write the object's temp file, or return the duplicate already stored."""
         dedup = self._keys.lookup_hash("dedup", meta.sender_id, meta.message_id)
         with self._read_lock:

@@ -1,7 +1,7 @@
 """The SQLite index: lookups by keyed hashes, expiry and size in the clear, metadata sealed."""
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,8 @@ CREATE TRIGGER IF NOT EXISTS usage_add AFTER INSERT ON objects BEGIN
     INSERT INTO usage VALUES (X'', NEW.size)
         ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + NEW.size;
 END;
+-- Choices made once for the life of the store, e.g. its cipher.
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS usage_remove AFTER DELETE ON objects BEGIN
     UPDATE usage SET bytes = bytes - OLD.size WHERE sender_h IN (OLD.sender_h, X'');
 END;
@@ -68,6 +70,28 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(SCHEMA)
     return connection
+
+
+def settle(connection: sqlite3.Connection, name: str, choose: Callable[[], str]) -> str:
+    """Return the setting, first storing `choose()` if it has none (atomic across processes)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        row = connection.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            value = choose()
+            connection.execute("INSERT INTO settings VALUES (?, ?)", (name, value))
+        else:
+            value = str(row[0])
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return value
+
+
+def has_objects(connection: sqlite3.Connection) -> bool:
+    """Tell whether any object is indexed."""
+    return connection.execute("SELECT 1 FROM objects LIMIT 1").fetchone() is not None
 
 
 def insert(connection: sqlite3.Connection, rows: Iterable[Row]) -> None:

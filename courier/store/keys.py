@@ -1,22 +1,32 @@
-"""The store's key hierarchy: a master key file, subkeys derived with HKDF, sealing with AEAD."""
+"""The store's key hierarchy: a master key file, subkeys derived with HKDF, sealing with AEAD.
+
+The AEAD is chosen once per store, when it is created: AES-256-GCM where the CPU has AES
+instructions (x86-64, the Pi 5), ChaCha20-Poly1305 where it does not (the Pi 4, on which
+software AES is several times slower). Stores made before the choice existed are ChaCha.
+"""
 
 import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from courier.atomic import fsync_dir, write_atomically
 from courier.store.model import CorruptObjectError, KeyFileError
 
 KEY_SIZE = 32
-SEAL_OVERHEAD = 16  # the Poly1305 tag after the ciphertext
+SEAL_OVERHEAD = 16  # the authentication tag after the ciphertext (both AEADs)
+CHACHA = "chacha20-poly1305"
+AES_GCM = "aes-256-gcm"
+_AEADS: dict[str, type[AESGCM | ChaCha20Poly1305]] = {CHACHA: ChaCha20Poly1305,
+                                                       AES_GCM: AESGCM}
+CIPHERS = frozenset(_AEADS)
 _NONCE = bytes(12)  # every object is sealed under its own derived key, so a fixed nonce is safe
 
 
@@ -64,6 +74,24 @@ def destroy_master_key(data_dir: Path) -> None:
     fsync_dir(path.parent)
 
 
+def preferred_cipher(cpuinfo: str | None = None) -> str:
+    """Return AES-256-GCM if the CPU has AES instructions (per /proc/cpuinfo), else ChaCha."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return CHACHA
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        # x86 lists "flags", arm64 "Features"; GCM also wants carry-less multiply there.
+        words = set(value.split())
+        if name.strip() == "flags" and {"aes", "pclmulqdq"} <= words:
+            return AES_GCM
+        if name.strip() == "Features" and {"aes", "pmull"} <= words:
+            return AES_GCM
+    return CHACHA
+
+
 def _derive(master: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None,
                 info=b"courier store v1 " + label).derive(master)
@@ -75,6 +103,7 @@ class StoreKeys:
 
     lookup: bytes
     objects: bytes
+    cipher: str = CHACHA
 
     @classmethod
     def from_master(cls, master: bytes) -> "StoreKeys":
@@ -86,15 +115,22 @@ class StoreKeys:
         message = b"\x00".join(part.encode() for part in parts)
         return hmac.new(self.lookup, message, hashlib.sha256).digest()
 
-    def _object_key(self, ref: str, purpose: bytes) -> ChaCha20Poly1305:
+    def sealing_with(self, cipher: str) -> "StoreKeys":
+        """Return the same keys sealing with `cipher` (one of CIPHERS)."""
+        if cipher not in _AEADS:
+            raise ValueError(f"unknown cipher {cipher!r}")
+        return replace(self, cipher=cipher)
+
+    def _object_key(self, ref: str, purpose: bytes) -> AESGCM | ChaCha20Poly1305:
         key = hmac.new(self.objects, purpose + b"\x00" + ref.encode(), hashlib.sha256).digest()
-        return ChaCha20Poly1305(key)
+        return _AEADS[self.cipher](key)
 
     def seal(self, ref: str, purpose: bytes, plaintext: bytes) -> bytes:
         """Encrypt under a key unique to (ref, purpose), binding the ref as associated data."""
         return self._object_key(ref, purpose).encrypt(_NONCE, plaintext, ref.encode())
 
-    def seal_into(self, ref: str, purpose: bytes, plaintext: bytes, out: memoryview) -> None:
+    def seal_into(self, ref: str, purpose: bytes, plaintext: bytes | memoryview,
+                  out: memoryview) -> None:
         """Seal as `seal` does, into `out` (exactly `len(plaintext) + SEAL_OVERHEAD` bytes)."""
         self._object_key(ref, purpose).encrypt_into(_NONCE, plaintext, ref.encode(), out)
 

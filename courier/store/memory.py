@@ -37,7 +37,7 @@ class MemoryStore:
         if self._closed:
             raise StoreError("the store is closed")
 
-    def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
+    def put(self, meta: ObjectMeta, data: bytes | memoryview) -> PutResult:
         """Store and return the reference; duplicates return the existing one."""
         with self._lock:
             self._check_open()

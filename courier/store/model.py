@@ -45,7 +45,7 @@ class ObjectMeta:
         return cls(kind=kind, direction=direction, recipient_id=message.recipient.id,
                    internet_address=message.recipient.internet_address,
                    sender_id=message.sender_id, message_id=message.id,
-                   expiry=message.expiry_date, size=len(message.serialized))
+                   expiry=message.expiry_date, size=message.size)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class KeyFileError(StoreError):
 class CargoStore(Protocol):
     """What every store implementation offers (FileStore, MemoryStore)."""
 
-    def put(self, meta: ObjectMeta, data: bytes) -> PutResult:
+    def put(self, meta: ObjectMeta, data: bytes | memoryview) -> PutResult:
         """Store durably and return the reference; duplicates return the existing one."""
 
     def get(self, ref: str) -> bytes:

@@ -36,7 +36,8 @@ def test_reads_what_protobuf_writes(delivery_id: str, cargo: bytes) -> None:
 def test_writes_exactly_what_protobuf_writes(delivery_id: str, cargo: bytes) -> None:
     ours = serialize_delivery(Delivery(delivery_id, cargo))
     assert ours == cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo).SerializeToString()
-    assert parse_delivery(ours) == Delivery(delivery_id, cargo)
+    back = parse_delivery(ours)
+    assert (back.id, back.cargo) == (delivery_id, cargo)
 
 
 def test_writes_long_lengths_as_protobuf_does() -> None:
@@ -104,3 +105,21 @@ def test_every_truncation_is_refused_or_a_shorter_message() -> None:
 def test_hostile_encodings_are_refused(raw: bytes) -> None:
     with pytest.raises(WireError):
         parse_delivery(raw)
+
+
+@given(st.text(max_size=80), st.binary(max_size=4000))
+def test_the_cargo_is_read_in_place_when_it_comes_last(delivery_id: str, cargo: bytes) -> None:
+    raw = cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo).SerializeToString()
+    delivery = parse_delivery(raw)
+    buffer, start = delivery.in_place()
+    assert buffer[start:] == cargo and delivery.size == len(cargo)
+    if cargo:  # the tail of the very bytes gRPC handed over: no copy
+        assert buffer is raw
+
+
+def test_a_cargo_followed_by_other_fields_is_copied_out() -> None:
+    raw = (cogrpc_pb2.CargoDelivery(cargo=b"cargo").SerializeToString()
+           + cogrpc_pb2.CargoDelivery(id="late").SerializeToString() + b"\x18\x05")
+    delivery = parse_delivery(raw)
+    buffer, start = delivery.in_place()
+    assert (delivery.id, buffer, start) == ("late", b"cargo", 0)

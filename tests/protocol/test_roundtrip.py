@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from courier.errors import ProtocolError
 from courier.protocol import (
     MAX_MESSAGE_SIZE,
     InvalidSignatureError,
@@ -148,3 +149,18 @@ def test_non_minimal_length_inside_indefinite_containers(make_message: MessageFa
     padded = data[:position] + b"\x31\x83\x00" + data[position + 2:]
     message = parse_message(padded)
     assert message.payload == b"encrypted parcels"
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_message_is_read_in_place_at_the_end_of_a_bigger_buffer(
+        make_message: MessageFactory, encoding: str) -> None:
+    data = make_message(payload=b"p" * 70_000, encoding=encoding)
+    framing = b"\x0a\x02d1\x12\x93\x92\x04"  # as a CargoDelivery puts before its cargo
+    message = parse_message(framing + data, MessageType.CARGO, start=len(framing))
+    alone = parse_message(data, MessageType.CARGO)
+    assert (message.id, message.payload, message.size) == (alone.id, alone.payload, len(data))
+    assert message.serialized == data and bytes(message.serialized_view) == data
+    with pytest.raises(ValueError, match="outside"):
+        parse_message(data, MessageType.CARGO, start=len(data) + 1)
+    with pytest.raises(ProtocolError, match="Awala"):  # the framing is not part of the message
+        parse_message(framing + data, MessageType.CARGO, start=0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from courier.store import CargoStore, Direction, FileStore, Kind, MemoryStore, ObjectMeta
+from courier.store.keys import CHACHA
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MiB = 1024 * 1024
@@ -28,10 +29,12 @@ def make_store(kind: str, data_dir: Path, quota: int = 64 * MiB,
         return MemoryStore(quota_bytes=quota, cca_reserve_bytes=reserve,
                            per_sender_fraction=per_sender)
     return FileStore.open(data_dir, quota_bytes=quota, cca_reserve_bytes=reserve,
-                          per_sender_fraction=per_sender)
+                          per_sender_fraction=per_sender,
+                          cipher=CHACHA if kind == "file-chacha" else None)
 
 
-@pytest.fixture(params=["memory", "file"])
+# "file" seals with this CPU's choice (AES-GCM on x86-64), "file-chacha" as a Pi 4 does.
+@pytest.fixture(params=["memory", "file", "file-chacha"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CargoStore]:
     """Each contract test runs against both implementations."""
     opened = make_store(request.param, tmp_path)

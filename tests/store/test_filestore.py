@@ -65,13 +65,15 @@ def test_wipe_destroys_key_first_and_then_everything(tmp_path: Path) -> None:
     ref = store.put(_secret_meta(0), b"x" * 100).ref
     sealed = (tmp_path / "store" / "objects" / ref).read_bytes()
     master = key_path(tmp_path).read_bytes()
+    cipher = store.cipher
     store.wipe()
     assert not key_path(tmp_path).exists()
     assert not (tmp_path / "store").exists()
     # Even a copy of the sealed file taken before the wipe is useless without the key:
     with pytest.raises(CorruptObjectError):
-        StoreKeys.from_master(os.urandom(32)).open(ref, b"data", sealed)
-    assert StoreKeys.from_master(master).open(ref, b"data", sealed) == b"x" * 100
+        StoreKeys.from_master(os.urandom(32)).sealing_with(cipher).open(ref, b"data", sealed)
+    keys = StoreKeys.from_master(master).sealing_with(cipher)
+    assert keys.open(ref, b"data", sealed) == b"x" * 100
     with pytest.raises(KeyFileError, match="courier init"):
         FileStore.open(tmp_path, create_key=False)
 
