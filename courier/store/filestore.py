@@ -144,6 +144,7 @@ class FileStore:
         cipher = index.settle(self._db, "cipher", choose)
         if cipher not in CIPHERS:
             raise StoreError(f"the store is sealed with {cipher!r}, unknown to this version")
+        LOG.info("the store seals with %s", cipher)
         return cipher
 
     # ---- writing ---------------------------------------------------------------------------

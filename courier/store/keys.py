@@ -5,9 +5,11 @@ instructions (x86-64, the Pi 5), ChaCha20-Poly1305 where it does not (the Pi 4, 
 software AES is several times slower). Stores made before the choice existed are ChaCha.
 """
 
+import ctypes
 import hashlib
 import hmac
 import os
+import platform
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +29,8 @@ AES_GCM = "aes-256-gcm"
 _AEADS: dict[str, type[AESGCM | ChaCha20Poly1305]] = {CHACHA: ChaCha20Poly1305,
                                                        AES_GCM: AESGCM}
 CIPHERS = frozenset(_AEADS)
+_AT_HWCAP = 16
+_ARM64_HWCAP_AES, _ARM64_HWCAP_PMULL = 1 << 3, 1 << 4  # asm/hwcap.h
 _NONCE = bytes(12)  # every object is sealed under its own derived key, so a fixed nonce is safe
 
 
@@ -74,8 +78,17 @@ def destroy_master_key(data_dir: Path) -> None:
     fsync_dir(path.parent)
 
 
-def preferred_cipher(cpuinfo: str | None = None) -> str:
-    """Return AES-256-GCM if the CPU has AES instructions (per /proc/cpuinfo), else ChaCha."""
+def preferred_cipher(cpuinfo: str | None = None, hwcap: int | None = None) -> str:
+    """Return AES-256-GCM if the CPU has AES and carry-less multiply instructions, else ChaCha.
+
+    On arm64 the kernel's HWCAP says so (readable under the service's ProcSubset=pid, which
+    hides /proc/cpuinfo); elsewhere /proc/cpuinfo's flags do. Unknown means ChaCha.
+    """
+    if cpuinfo is None and hwcap is None and platform.machine() == "aarch64":
+        hwcap = _getauxval(_AT_HWCAP)
+    if hwcap is not None:
+        wanted = _ARM64_HWCAP_AES | _ARM64_HWCAP_PMULL
+        return AES_GCM if hwcap & wanted == wanted else CHACHA
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
@@ -83,13 +96,22 @@ def preferred_cipher(cpuinfo: str | None = None) -> str:
             return CHACHA
     for line in cpuinfo.splitlines():
         name, _, value = line.partition(":")
-        # x86 lists "flags", arm64 "Features"; GCM also wants carry-less multiply there.
         words = set(value.split())
-        if name.strip() == "flags" and {"aes", "pclmulqdq"} <= words:
+        if name.strip() == "flags" and {"aes", "pclmulqdq"} <= words:  # x86
             return AES_GCM
-        if name.strip() == "Features" and {"aes", "pmull"} <= words:
+        if name.strip() == "Features" and {"aes", "pmull"} <= words:  # arm64
             return AES_GCM
     return CHACHA
+
+
+def _getauxval(kind: int) -> int | None:
+    """Return the auxiliary vector entry, or None where libc cannot tell."""
+    try:
+        function = ctypes.CDLL(None).getauxval
+    except (OSError, AttributeError):
+        return None
+    function.restype, function.argtypes = ctypes.c_ulong, [ctypes.c_ulong]
+    return int(function(kind))
 
 
 def _derive(master: bytes, label: bytes) -> bytes:

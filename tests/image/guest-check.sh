@@ -48,6 +48,8 @@ say "serving"
 wait_for 600 has_cargo || say "no cargo arrived"
 say "stored $(stored)"
 say "direct-refused $(journalctl -b -u courier.service | grep -c 'refuses O_DIRECT')"
+say "cipher $(journalctl -b -u courier.service -o cat | grep -o 'the store seals with [a-z0-9-]*' | tail -1 | awk '{print $NF}')"
+say "cpu-features $(grep -m1 '^Features' /proc/cpuinfo | cut -d: -f2 | xargs)"
 # A hung daemon: frozen, it stops pinging the watchdog; systemd must kill and restart it.
 kill -STOP "$pid"
 started=$(date +%s)

@@ -77,6 +77,14 @@ def test_cargo_from_the_official_client_is_acked_and_counted(report: BootReport)
 
 
 @pytest.mark.timeout(60)
+def test_the_hardened_service_picks_the_cipher_the_cpu_is_fast_at(report: BootReport) -> None:
+    # /proc/cpuinfo is hidden from the service (ProcSubset=pid): it reads the kernel's HWCAP.
+    features = set(report.smoke["cpu-features"].split())
+    expected = "aes-256-gcm" if {"aes", "pmull"} <= features else "chacha20-poly1305"
+    assert report.smoke["cipher"] == expected
+
+
+@pytest.mark.timeout(60)
 def test_watchdog_restarts_a_hung_daemon_and_nothing_is_lost(report: BootReport) -> None:
     assert "restarts=1" in report.smoke["watchdog-restart"]
     assert int(report.smoke["watchdog-journal"]) >= 1

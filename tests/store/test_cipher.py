@@ -25,6 +25,19 @@ def test_the_cipher_follows_the_cpu(cpuinfo: str, expected: str) -> None:
     assert preferred_cipher(cpuinfo) == expected
 
 
+@pytest.mark.parametrize(("hwcap", "expected"), [
+    (0b11111011, AES_GCM),  # fp asimd evtstrm aes pmull sha1 sha2 crc32: a Pi 5
+    (0b10000111, CHACHA),  # fp asimd evtstrm crc32, no aes: a Pi 4
+    (0b00001011, CHACHA),  # aes without pmull
+])
+def test_on_arm64_the_cipher_follows_the_kernels_hwcap(hwcap: int, expected: str) -> None:
+    assert preferred_cipher(hwcap=hwcap) == expected
+
+
+def test_this_machine_gets_a_cipher_without_reading_anything_given() -> None:
+    assert preferred_cipher() in CIPHERS
+
+
 @pytest.mark.parametrize("cipher", sorted(CIPHERS))
 def test_each_cipher_seals_opens_and_refuses_tampering(cipher: str) -> None:
     keys = StoreKeys.from_master(os.urandom(32)).sealing_with(cipher)
