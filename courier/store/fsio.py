@@ -77,9 +77,10 @@ class DurableIO:
             fill(view)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            written = 0
-            while written < size:
-                written += os.write(fd, content[written:])
+            with memoryview(content) as view:
+                written = 0
+                while written < size:
+                    written += os.write(fd, view[written:])
         finally:
             os.close(fd)
         return False
