@@ -3,6 +3,7 @@
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -11,6 +12,7 @@ from courier.panel.button import ButtonTiming
 from courier.panel.ports import EdgeCallback
 
 logger = logging.getLogger(__name__)
+KEPT_CHANGES = 1024  # per LED: the latest changes only
 
 
 class SimButton:
@@ -61,13 +63,13 @@ class LedChange:
 
 
 class SimLed:
-    """An LED that records every change with its time."""
+    """An LED that records its latest changes with their times (a daemon runs for days)."""
 
     def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self._clock = clock
         self.on = False
-        self.history: list[LedChange] = []
+        self.history: deque[LedChange] = deque(maxlen=KEPT_CHANGES)
 
     def set(self, on: bool) -> None:
         """Record a change of level."""

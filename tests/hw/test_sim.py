@@ -12,7 +12,7 @@ from courier.panel.button import ButtonClassifier, ButtonTiming, GestureKind
 from courier.panel.ports import BoardSettings
 from courier.panel.screens import render
 from hw.sim.display import KEPT_FRAMES, SimDisplay, block_art
-from hw.sim.parts import KeyboardButton, SimButton, SimLed
+from hw.sim.parts import KEPT_CHANGES, KeyboardButton, SimButton, SimLed
 from tests.panel.golden_views import GOLDEN
 
 
@@ -120,3 +120,12 @@ def test_the_simulated_display_keeps_only_the_latest_frames() -> None:
         display.show(image)
     assert display.shown == KEPT_FRAMES + 10 and len(display.frames) == KEPT_FRAMES
     assert display.last is not None and display.last.getpixel(((KEPT_FRAMES + 9) % 128, 2)) != 0
+
+
+def test_a_simulated_led_keeps_only_its_latest_changes() -> None:
+    ticks = iter(range(10 * KEPT_CHANGES))
+    led = SimLed("status", clock=lambda: float(next(ticks)))
+    for value in range(KEPT_CHANGES + 10):
+        led.set(value % 2 == 0)
+    assert len(led.history) == KEPT_CHANGES
+    assert led.history[-1].at == float(KEPT_CHANGES + 9) and led.on is False
