@@ -155,7 +155,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         try:
             delivery = await context.read()
             if isinstance(delivery, Received):  # else grpc.aio.EOF
-                await claim.settle(len(delivery.message))
+                await claim.settle(len(delivery.span.source))
                 return delivery, claim
         except BaseException:
             claim.release()
@@ -165,7 +165,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
 
     async def _accept(self, delivery: Received, full: asyncio.Event) -> bool:
         """Return True when the delivery may be acked (stored or dropped), False when full."""
-        size = delivery.size
+        size = delivery.span.size
         try:
             if size > MAX_MESSAGE_SIZE:
                 self.counters.reject("oversize")

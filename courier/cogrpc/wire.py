@@ -10,6 +10,8 @@ groups are refused.
 
 from dataclasses import dataclass
 
+from courier.protocol.ber import Span
+
 _VARINT, _FIXED64, _DELIMITED, _FIXED32 = 0, 1, 2, 5
 _MAX_VARINT_BYTES = 10
 _MAX_FIELD = (1 << 29) - 1
@@ -29,22 +31,15 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One CargoDelivery as read: the id, and the cargo where it lies, `message[start:end]`."""
+    """One CargoDelivery as read: the id, and the cargo where it lies in the message."""
 
     id: str
-    message: bytes
-    start: int
-    end: int
-
-    @property
-    def size(self) -> int:
-        """Return the cargo's length in octets."""
-        return self.end - self.start
+    span: Span  # the cargo, inside the message as gRPC handed it over
 
     @property
     def cargo(self) -> bytes:
-        """Return a copy of the cargo."""
-        return self.message[self.start:self.end]
+        """Return the cargo's octets (a copy)."""
+        return self.span.copy()
 
     def in_place(self) -> tuple[bytes, int]:
         """Return (buffer, start), the cargo being buffer[start:]; a copy only if fields follow it.
@@ -52,9 +47,9 @@ class Received:
         Every client encodes the cargo last (protobuf writes fields in number order), so the
         cargo is the tail of the message and is read without a copy.
         """
-        if self.end == len(self.message):
-            return self.message, self.start
-        return self.cargo, 0
+        if self.span.end == len(self.span.source):
+            return self.span.source, self.span.start
+        return self.span.copy(), 0
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -108,7 +103,7 @@ def parse_delivery(data: bytes) -> Received:
         elif field == 2:
             start, end = pos, field_end
         pos = field_end
-    return Received(delivery_id, data, start, end)
+    return Received(delivery_id, Span(data, start, end))
 
 
 def _encode_varint(value: int) -> bytes:

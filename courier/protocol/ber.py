@@ -37,6 +37,11 @@ class Span(NamedTuple):
         """Return the span of all of `data`."""
         return cls(data, 0, len(data))
 
+    @property
+    def size(self) -> int:
+        """Return the number of octets."""
+        return self.end - self.start
+
     def view(self) -> memoryview:
         """Return a read-only view of the octets."""
         return memoryview(self.source)[self.start:self.end]

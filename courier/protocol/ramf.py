@@ -59,23 +59,22 @@ class RamfMessage:
     payload_view: memoryview  # inside `source` when the content was DER: not a copy
     sender_certificate: Certificate
     ca_certificates: tuple[Certificate, ...]
-    source: bytes  # the message is source[start:], e.g. the tail of a CargoDelivery as read
-    start: int = 0
+    octets: Span  # as received, e.g. in place at the end of a CargoDelivery
 
     @property
     def serialized(self) -> bytes:
         """Return the message's octets as received (a copy only if it was read in place)."""
-        return self.source if self.start == 0 else self.source[self.start:]
+        return self.octets.copy()
 
     @property
     def serialized_view(self) -> memoryview:
         """Return the message's octets as received, without a copy."""
-        return memoryview(self.source)[self.start:]
+        return self.octets.view()
 
     @property
     def size(self) -> int:
         """Return the message's length in octets."""
-        return len(self.source) - self.start
+        return self.octets.size
 
     @property
     def expiry_date(self) -> datetime:
@@ -120,7 +119,7 @@ def parse_message(data: bytes, expected_type: MessageType | None = None,
     signed = verify_signed_data(data, start + HEADER_LENGTH)
     recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.econtent)
     return RamfMessage(message_type, recipient, message_id, creation_date, ttl, payload,
-                       signed.signer, signed.ca_certificates, data, start)
+                       signed.signer, signed.ca_certificates, Span(data, start, len(data)))
 
 
 def _read_format_signature(data: bytes, start: int,

@@ -112,7 +112,7 @@ def test_the_cargo_is_read_in_place_when_it_comes_last(delivery_id: str, cargo: 
     raw = cogrpc_pb2.CargoDelivery(id=delivery_id, cargo=cargo).SerializeToString()
     delivery = parse_delivery(raw)
     buffer, start = delivery.in_place()
-    assert buffer[start:] == cargo and delivery.size == len(cargo)
+    assert buffer[start:] == cargo and delivery.span.size == len(cargo)
     if cargo:  # the tail of the very bytes gRPC handed over: no copy
         assert buffer is raw
 
