@@ -6,7 +6,6 @@ software AES is several times slower). Stores made before the choice existed are
 """
 
 import ctypes
-import hashlib
 import hmac
 import os
 import platform
@@ -135,7 +134,7 @@ class StoreKeys:
     def lookup_hash(self, *parts: str) -> bytes:
         """Return a keyed hash of identifiers, for lookups that reveal nothing on disk."""
         message = b"\x00".join(part.encode() for part in parts)
-        return hmac.new(self.lookup, message, hashlib.sha256).digest()
+        return hmac.digest(self.lookup, message, "sha256")
 
     def sealing_with(self, cipher: str) -> "StoreKeys":
         """Return the same keys sealing with `cipher` (one of CIPHERS)."""
@@ -144,7 +143,7 @@ class StoreKeys:
         return replace(self, cipher=cipher)
 
     def _object_key(self, ref: str, purpose: bytes) -> AESGCM | ChaCha20Poly1305:
-        key = hmac.new(self.objects, purpose + b"\x00" + ref.encode(), hashlib.sha256).digest()
+        key = hmac.digest(self.objects, purpose + b"\x00" + ref.encode(), "sha256")
         return _AEADS[self.cipher](key)
 
     def seal(self, ref: str, purpose: bytes, plaintext: bytes) -> bytes:

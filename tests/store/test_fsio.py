@@ -1,6 +1,7 @@
 """DurableIO's writes: big objects bypass the page cache, and fall back where refused."""
 
 import errno
+import fcntl
 import os
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def test_a_reused_buffer_leaves_nothing_of_a_bigger_object_behind(tmp_path: Path
     small = os.urandom(DIRECT_MIN_BYTES + 1)
     io.write_unsynced(tmp_path / "small", len(small), _copying(small))
     assert (tmp_path / "small").read_bytes() == small
-    # The padding written past the end (then cut off) was zeros, not the big object's bytes.
+    # Nothing past the object's end reaches the file, least of all the big object's bytes.
     assert os.stat(tmp_path / "small").st_size == len(small)
 
 
@@ -89,11 +90,30 @@ def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
 def test_a_filesystem_refusing_the_direct_write_gets_the_same_bytes_buffered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    real_pwrite = os.pwrite
+
     def refusing_pwrite(fd: int, data: memoryview, offset: int) -> int:
-        raise OSError(errno.EINVAL, "Invalid argument")
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_pwrite(fd, data, offset)
     monkeypatch.setattr(fsio.os, "pwrite", refusing_pwrite)
     data = os.urandom(DIRECT_MIN_BYTES)
     calls: list[int] = []
     assert not DurableIO().write_unsynced(tmp_path / "object", len(data), _copying(data, calls))
     assert (tmp_path / "object").read_bytes() == data
     assert calls == [len(data), len(data)]  # filled for the direct try, then again
+
+
+def test_a_direct_write_never_cuts_the_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Cutting a directly written file to size makes the filesystem read its last block back
+    # from the device: on an SD card that is a read per stored cargo.
+    def no_truncate(fd: int, length: int) -> None:
+        raise AssertionError("ftruncate called")
+    monkeypatch.setattr(fsio.os, "ftruncate", no_truncate)
+    io = DurableIO()
+    for size in (DIRECT_MIN_BYTES + 1, 1024 * 1024 + 28, 3 * 1024 * 1024 + 4095):
+        data = os.urandom(size)
+        assert io.write_unsynced(tmp_path / f"object-{size}", size, _copying(data))
+        assert (tmp_path / f"object-{size}").read_bytes() == data
