@@ -14,6 +14,7 @@ import grpc
 from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.inbox import Inbox
 from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
@@ -31,7 +32,12 @@ LOG = logging.getLogger(__name__)
 CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
 MAX_CCA_HEADER = 16 * 1024
 MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
-PARALLEL_DELIVERIES = 4
+# Deliveries of one call are validated and stored in batches, a worker thread hop and a commit
+# round per batch, not per cargo: for small cargo the hops and waits cost more than the work.
+PARALLEL_BATCHES = 2  # batches of one call in hand at once (SHA-256 and sealing use two cores)
+BATCH_CARGO = 8
+BATCH_BYTES = 4 * 1024 * 1024  # a batch holds more only when one cargo is bigger than this
+INBOX_CARGO = 8  # read and waiting for a worker
 # Cargo arriving, waiting, being stored or being sent, across all calls. Each read claims the
 # largest message until it has arrived (at most READ_HOLD seconds: a slow sender stops counting),
 # so a few gateways delivering 9 MiB cargo at once take turns instead of all landing in memory.
@@ -111,43 +117,52 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
 
     async def _read_deliveries(self, context: Context,
                                acks: "asyncio.Queue[tuple[str, bool] | None]") -> bool:
-        """Hand each delivery to a task, then wait for them; True if one was not protobuf."""
-        slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
-        tasks: set[asyncio.Task[None]] = set()
+        """Read deliveries for the batch workers, then wait for them; True if one was bad."""
+        inbox = Inbox(INBOX_CARGO)
         full = asyncio.Event()
-
-        async def handle(delivery: Received, claim: Claim) -> None:
-            try:
-                if not full.is_set():
-                    await acks.put((delivery.id, await self._accept(delivery, full)))
-            finally:
-                claim.release()
-                slots.release()
+        workers = [asyncio.create_task(self._work(inbox, acks, full))
+                   for _ in range(PARALLEL_BATCHES)]
+        malformed = False
         try:
             while not full.is_set():
-                await slots.acquire()
                 try:
                     received = await self._receive(context)
                 except WireError as error:
-                    slots.release()
                     self.counters.reject("malformed_delivery")
                     LOG.info("ended a delivery call: %s", error)
-                    await asyncio.gather(*tasks)
-                    return True
-                except BaseException:
-                    slots.release()
-                    raise
-                if received is None:
-                    slots.release()
+                    malformed = True
                     break
-                task = asyncio.create_task(handle(*received))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                del received  # the task owns the cargo: no reference outlives its claim
-            await asyncio.gather(*tasks)
+                if received is None:
+                    break
+                await inbox.put(received)
+                del received  # the inbox owns the cargo: no reference outlives its claim
+            await inbox.close()
+            await asyncio.gather(*workers)
         finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            for _, claim in inbox.drain():
+                claim.release()
             await acks.put(None)
-        return False
+        return malformed
+
+    async def _work(self, inbox: "Inbox", acks: "asyncio.Queue[tuple[str, bool] | None]",
+                    full: asyncio.Event) -> None:
+        """Validate and store what the inbox holds, a batch at a time, and queue the acks."""
+        while (batch := await inbox.take(BATCH_CARGO, BATCH_BYTES)) is not None:
+            try:
+                if not full.is_set():
+                    outcomes = await self._accept([delivery for delivery, _ in batch], full)
+                    for (delivery, _), acked in zip(batch, outcomes, strict=True):
+                        if acked:
+                            await acks.put((delivery.id, True))
+                    if full.is_set():
+                        await acks.put(("", False))
+            finally:
+                for _, claim in batch:
+                    claim.release()
+                del batch
 
     async def _receive(self, context: Context) -> tuple[Received, Claim] | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed."""
@@ -163,35 +178,60 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         claim.release()
         return None
 
-    async def _accept(self, delivery: Received, full: asyncio.Event) -> bool:
-        """Return True when the delivery may be acked (stored or dropped), False when full."""
-        size = delivery.span.size
-        try:
-            if size > MAX_MESSAGE_SIZE:
-                self.counters.reject("oversize")
-                return True
-            async with self._processing.hold(size):
-                message = await asyncio.to_thread(self._validate_and_store, delivery)
-            self._on_message(message)
-        except ProtocolError as error:
-            self.counters.reject(getattr(error, "reason", "invalid"))
-            LOG.info("dropped a cargo: %s", getattr(error, "reason", "invalid"))
-            return True
-        except StoreFullError:
-            full.set()
-            self.counters.reject("storage_full")
-            return False
-        self.counters.add(cargo_in=1, bytes_in=size)
-        return True
+    async def _accept(self, batch: list[Received], full: asyncio.Event) -> list[bool]:
+        """Return, for each delivery, whether it may be acked: stored, or dropped as bad."""
+        size = sum(delivery.span.size for delivery in batch
+                   if delivery.span.size <= MAX_MESSAGE_SIZE)  # the rest is dropped unread
+        async with self._processing.hold(size):
+            outcomes = await asyncio.to_thread(self._validate_and_store, batch)
+        acked: list[bool] = []
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, RamfMessage):
+                self._on_message(outcome)
+                self.counters.add(cargo_in=1, bytes_in=delivery.span.size)
+            elif isinstance(outcome, StoreFullError):
+                full.set()
+                self.counters.reject("storage_full")
+            elif isinstance(outcome, StoreError):
+                self.counters.reject("not_stored")  # not acked: the gateway keeps it
+            else:
+                self.counters.reject(outcome)
+                LOG.info("dropped a cargo: %s", outcome)
+            acked.append(isinstance(outcome, RamfMessage | str))
+        return acked
 
-    def _validate_and_store(self, delivery: Received) -> RamfMessage:
-        """Parse, verify, validate and store durably (one worker-thread hop per cargo)."""
-        buffer, start = delivery.in_place()  # the cargo is parsed where gRPC left it
-        message = parse_message(buffer, MessageType.CARGO, start)
-        validate(message, self._validation_now(message.creation_date), bound="internet")
-        self._store.put(ObjectMeta.from_message(message, Direction.TO_INTERNET),
-                        message.serialized_view)
-        return message
+    def _validate_and_store(self, batch: list[Received]) -> list[RamfMessage | str | StoreError]:
+        """Parse, verify, validate and store durably (one worker-thread hop per batch).
+
+        Each delivery comes to its message (stored, or a duplicate of one stored), the reason
+        it was dropped, or the store's error.
+        """
+        outcomes: list[RamfMessage | str | StoreError] = []
+        valid: list[RamfMessage] = []
+        for delivery in batch:
+            if delivery.span.size > MAX_MESSAGE_SIZE:
+                outcomes.append("oversize")
+                continue
+            buffer, start = delivery.in_place()  # the cargo is parsed where gRPC left it
+            try:
+                message = parse_message(buffer, MessageType.CARGO, start)
+                validate(message, self._validation_now(message.creation_date),
+                         bound="internet")
+            except ProtocolError as error:
+                outcomes.append(getattr(error, "reason", "invalid"))
+                continue
+            outcomes.append(message)
+            valid.append(message)
+        if not valid:
+            return outcomes
+        stored = iter(self._store.put_many(
+            [(ObjectMeta.from_message(message, Direction.TO_INTERNET), message.serialized_view)
+             for message in valid]))
+        for number, outcome in enumerate(outcomes):
+            if isinstance(outcome, RamfMessage) and isinstance(result := next(stored),
+                                                                StoreError):
+                outcomes[number] = result
+        return outcomes
 
     # ---- CollectCargo ----------------------------------------------------------------------
 

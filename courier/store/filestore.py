@@ -10,6 +10,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +63,16 @@ def meta_from_json(raw: bytes) -> ObjectMeta:
         recipient_id=value["recipient_id"], internet_address=value["internet_address"],
         sender_id=value["sender_id"], message_id=value["message_id"],
         expiry=datetime.fromtimestamp(value["expiry"], UTC), size=value["size"])
+
+
+def _outcome(prepared: "_Pending | PutResult | StoreError") -> PutResult | StoreError:
+    """Return what a put came to once its round (if it needed one) is over."""
+    if not isinstance(prepared, _Pending):
+        return prepared
+    if prepared.error is not None:
+        return prepared.error
+    assert prepared.result is not None
+    return prepared.result
 
 
 def unexpired_bound(now: datetime) -> int:
@@ -151,33 +162,45 @@ class FileStore:
 
     def put(self, meta: ObjectMeta, data: bytes | memoryview) -> PutResult:
         """Seal, write, fsync, rename, fsync the directory, commit the index: then return."""
+        outcome = self.put_many([(meta, data)])[0]
+        if isinstance(outcome, StoreError):
+            raise outcome
+        return outcome
+
+    def put_many(self, items: Sequence[tuple[ObjectMeta, bytes | memoryview]],
+                 ) -> list[PutResult | StoreError]:
+        """Store several objects as `put` does, in one commit round; each gets its outcome.
+
+        A batch costs one queueing and one wait for its whole, not one per object.
+        """
         # Counted from the start, so a commit round waits for puts still hashing and sealing.
         with self._queue_lock:
             self._writing += 1
+        outcomes: list[_Pending | PutResult | StoreError] = []
         try:
-            prepared = self._prepare(meta, data)
+            for meta, data in items:
+                outcomes.append(self._prepare(meta, data))
         except BaseException:
-            self._prepared(None)
+            for outcome in outcomes:
+                if isinstance(outcome, _Pending):
+                    self._io.unlink(outcome.temp)
+            self._prepared([])
             raise
-        if isinstance(prepared, PutResult):
-            self._prepared(None)
-            return prepared
-        self._prepared(prepared)
-        self._group_commit(prepared)
-        if prepared.error is not None:
-            raise prepared.error
-        assert prepared.result is not None
-        return prepared.result
+        pending = [outcome for outcome in outcomes if isinstance(outcome, _Pending)]
+        self._prepared(pending)
+        if pending:
+            self._group_commit(pending)
+        return [_outcome(outcome) for outcome in outcomes]
 
-    def _prepared(self, pending: "_Pending | None") -> None:
-        """Leave the preparing puts, joining the commit queue with `pending` if any."""
+    def _prepared(self, pending: list[_Pending]) -> None:
+        """Leave the preparing puts, joining the commit queue with `pending`."""
         with self._queue_lock:
-            if pending is not None:
-                self._queue.append(pending)
+            self._queue.extend(pending)  # all at once: one round commits them together
             self._writing -= 1
             self._writers_done.notify_all()
 
-    def _prepare(self, meta: ObjectMeta, data: bytes | memoryview) -> "_Pending | PutResult":
+    def _prepare(self, meta: ObjectMeta, data: bytes | memoryview,
+                 ) -> "_Pending | PutResult | StoreError":
         """Seal and write the object's temp file, or return the duplicate already stored."""
         dedup = self._keys.lookup_hash("dedup", meta.sender_id, meta.message_id)
         with self._read_lock:
@@ -195,34 +218,39 @@ class FileStore:
             meta=self._keys.seal(ref, b"meta", meta_to_json(meta)))
         pending = _Pending(row=row, kind=meta.kind, temp=self.temp / ref)
         seal = functools.partial(self._keys.seal_into, ref, b"data", data)
-        direct = self._io.write_unsynced(pending.temp, len(data) + SEAL_OVERHEAD, seal)
-        if len(data) >= OWN_FLUSH_BYTES and not direct:
-            # Big objects flush their own data now, in parallel with the other writers; the
-            # round's flush is then left with little more than renames and the index. (Data
-            # written directly is already on the device: the round's flush covers it.)
-            self._io.sync([pending.temp], [])
+        try:
+            direct = self._io.write_unsynced(pending.temp, len(data) + SEAL_OVERHEAD, seal)
+            if len(data) >= OWN_FLUSH_BYTES and not direct:
+                # Big objects flush their own data now, in parallel with the other writers;
+                # the round's flush is then left with little more than renames and the index.
+                # (Data written directly is mostly on the device: the round's flush covers it.)
+                self._io.sync([pending.temp], [])
+        except OSError as error:
+            self._io.unlink(pending.temp)
+            LOG.error("could not write an object: %s", error)
+            return StoreError(f"could not store the object: {error}")
         return pending
 
-    def _group_commit(self, pending: _Pending) -> None:
-        """Wait for the queued put; one thread at a time commits the queue in one fsync round.
+    def _group_commit(self, batch: list[_Pending]) -> None:
+        """Wait for the queued puts; one thread at a time commits the queue in one fsync round.
 
         A put that queued during a round leads the next one as soon as that round ends: the
         leader wakes every waiter when it is done, not only those it committed.
         """
         with self._queue_lock:
-            while not pending.done and self._leader:
+            while not batch[0].done and self._leader:
                 self._turn.wait()
-            if pending.done:
+            if batch[0].done:  # queued together, so committed in the same round
                 return
             self._leader = True
         self._gather()
         with self._queue_lock:
-            batch, self._queue = self._queue, []  # `pending` is in it: queued before we led
+            round_, self._queue = self._queue, []  # `batch` is in it: queued before we led
         try:
-            self._commit_batch(batch)
+            self._commit_batch(round_)
         finally:
             with self._queue_lock:
-                for item in batch:
+                for item in round_:
                     item.done = True
                 self._leader = False
                 self._turn.notify_all()

@@ -2,7 +2,7 @@
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from courier.errors import StoreError
@@ -53,6 +53,17 @@ class MemoryStore:
             self._objects[ref] = (meta, bytes(data), self._sequence)
             self._dedup[key] = ref
             return PutResult(ref, duplicate=False)
+
+    def put_many(self, items: Sequence[tuple[ObjectMeta, bytes | memoryview]],
+                 ) -> list[PutResult | StoreError]:
+        """Store several objects, each getting its result or its error."""
+        outcomes: list[PutResult | StoreError] = []
+        for meta, data in items:
+            try:
+                outcomes.append(self.put(meta, data))
+            except StoreError as error:
+                outcomes.append(error)
+        return outcomes
 
     def get(self, ref: str) -> bytes:
         """Return an object's bytes."""

@@ -1,5 +1,6 @@
 """What the store holds and answers: object metadata, references, statistics, errors."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -98,6 +99,10 @@ class CargoStore(Protocol):
 
     def put(self, meta: ObjectMeta, data: bytes | memoryview) -> PutResult:
         """Store durably and return the reference; duplicates return the existing one."""
+
+    def put_many(self, items: Sequence[tuple[ObjectMeta, bytes | memoryview]],
+                 ) -> list[PutResult | StoreError]:
+        """Store several objects as `put` does, each getting its result or its error."""
 
     def get(self, ref: str) -> bytes:
         """Return the bytes of an object."""

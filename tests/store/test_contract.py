@@ -88,6 +88,28 @@ def test_one_sender_cannot_fill_the_store(store: CargoStore) -> None:
     store.put(meta(sender="0e", message_id="m5"), b"x" * 6 * MiB)
 
 
+def test_a_batch_gives_each_object_its_own_outcome(store: CargoStore) -> None:
+    stored = store.put(meta(sender="0a", message_id="before"), b"b" * MiB)
+    for i in range(5):  # sender 0f holds 30 of its 32 MiB share
+        store.put(meta(sender="0f", message_id=f"f{i}"), b"f" * 6 * MiB)
+    outcomes = store.put_many([
+        (meta(sender="0a", message_id="new"), b"n" * MiB),
+        (meta(sender="0a", message_id="before"), b"b" * MiB),  # stored before the batch
+        (meta(sender="0f", message_id="over"), b"o" * 6 * MiB),  # over 0f's share
+        (meta(sender="0a", message_id="twice"), b"t" * MiB),
+        (meta(sender="0a", message_id="twice"), b"t" * MiB),  # twice in the same batch
+    ])
+    new, before, over, twice, again = outcomes
+    assert not isinstance(new, Exception) and not new.duplicate
+    assert store.get(new.ref) == b"n" * MiB
+    assert not isinstance(before, Exception) and before.duplicate and before.ref == stored.ref
+    assert isinstance(over, StoreFullError)
+    assert not isinstance(twice, Exception) and not twice.duplicate
+    assert not isinstance(again, Exception) and again.duplicate and again.ref == twice.ref
+    assert store.stats().cargo_to_private == 8
+    assert store.put_many([]) == []
+
+
 def test_concurrent_puts_all_land(store: CargoStore) -> None:
     refs: list[str] = []
     lock = threading.Lock()

@@ -1,5 +1,6 @@
 """FileStore on real files: secrecy on disk, crypto-erase, integrity, recovery, processes."""
 
+import errno
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from courier.errors import StoreError
 from courier.store import (
     CorruptObjectError,
     Direction,
@@ -20,7 +22,7 @@ from courier.store import (
     ObjectNotFoundError,
     read_stats,
 )
-from courier.store.fsio import DurableIO
+from courier.store.fsio import DurableIO, Fill
 from courier.store.keys import StoreKeys, key_path
 from tests.conftest import REPO
 from tests.store.conftest import NOW, make_store, meta
@@ -213,4 +215,50 @@ def test_a_put_queued_during_a_round_leads_the_next_round(tmp_path: Path) -> Non
     assert not first.is_alive() and not second.is_alive()
     assert io.flushes == 2
     assert len(store.select_for_recipient("0aa", NOW)) == 2
+    store.close()
+
+
+class _CountedIO(DurableIO):
+    """Counts round flushes, and fails the writes whose number is in `failing`."""
+
+    def __init__(self, failing: Sequence[int] = ()) -> None:
+        super().__init__()
+        self.rounds = 0
+        self.writes = 0
+        self.failing = set(failing)
+
+    def write_unsynced(self, path: Path, size: int, fill: Fill) -> bool:
+        self.writes += 1
+        if self.writes in self.failing:
+            path.write_bytes(b"half")  # as a write cut short by a full or failing device
+            raise OSError(errno.EIO, "Input/output error")
+        return super().write_unsynced(path, size, fill)
+
+    def sync(self, files: Sequence[Path], directories: Sequence[Path]) -> None:
+        self.rounds += bool(directories)
+        super().sync(files, directories)
+
+
+def test_a_batch_is_committed_in_one_flush(tmp_path: Path) -> None:
+    io = _CountedIO()
+    store = FileStore.open(tmp_path, quota_bytes=1 << 30, io=io)
+    outcomes = store.put_many([(meta(message_id=str(i)), b"x" * 1000) for i in range(6)])
+    assert io.rounds == 1
+    assert len({o.ref for o in outcomes if not isinstance(o, Exception)}) == 6
+    store.close()
+
+
+def test_a_failed_write_costs_only_its_object(tmp_path: Path) -> None:
+    io = _CountedIO(failing=[2])
+    store = FileStore.open(tmp_path, quota_bytes=1 << 30, io=io)
+    first, failed, third = store.put_many(
+        [(meta(message_id=str(i)), bytes([i]) * 5000) for i in range(3)])
+    assert isinstance(failed, StoreError) and "could not store" in str(failed)
+    assert not isinstance(first, Exception) and store.get(first.ref) == bytes([0]) * 5000
+    assert not isinstance(third, Exception) and store.get(third.ref) == bytes([2]) * 5000
+    assert store.stats().cargo_to_private == 2
+    assert not list((tmp_path / "store" / "tmp").iterdir())  # the cut-short file is gone
+    io.failing.add(io.writes + 1)
+    with pytest.raises(StoreError, match="could not store"):  # put raises what it came to
+        store.put(meta(message_id="alone"), b"a")
     store.close()
