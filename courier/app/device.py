@@ -18,7 +18,6 @@ from courier.errors import CourierError, NetworkError
 from courier.net.credentials import load_wifi_credentials
 from courier.panel.ports import Board, BoardSettings
 from courier.panel.present import DeviceStatus
-from courier.protocol import RamfMessage
 from courier.sync.session import SessionSettings
 
 LOG = logging.getLogger(__name__)
@@ -68,10 +67,10 @@ def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> Devic
                         ssid=ssid, passphrase=passphrase)
 
 
-def observe(clock: TrustedClock) -> Callable[[RamfMessage], None]:
+def observe(clock: TrustedClock) -> Callable[[str, datetime], None]:
     """Return a hook feeding validly signed messages' dates to the clock."""
-    def hook(message: RamfMessage) -> None:
-        clock.observe_message(message.sender_id, message.creation_date, time.monotonic())
+    def hook(sender_id: str, creation_date: datetime) -> None:
+        clock.observe_message(sender_id, creation_date, time.monotonic())
     return hook
 
 

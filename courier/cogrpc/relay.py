@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import NamedTuple
 
 import grpc
 
@@ -49,6 +50,14 @@ SEND_HOLD = 1.0
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
+
+
+class Signed(NamedTuple):
+    """Who signed a stored message, and when it was made (what the clock learns from it)."""
+
+    sender_id: str
+    creation_date: datetime
+
 Context = grpc.aio.ServicerContext[object, object]
 
 
@@ -70,7 +79,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     """Receives Internet-bound cargo and hands out the cargo held for a CCA's sender."""
 
     def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters,
-                 on_message: Callable[[RamfMessage], None] | None = None,
+                 on_message: Callable[[str, datetime], None] | None = None,
                  validation_now: Callable[[datetime], datetime] | None = None) -> None:
         self._store = store
         self._clock = clock
@@ -78,7 +87,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         # behind, a message is not refused for looking as if it came from the future.
         self._validation_now = validation_now or (lambda _created: clock())
         self.counters = counters
-        self._on_message = on_message or (lambda _message: None)
+        # Told (sender id, creation date) of each validly signed message, for the clock.
+        self._on_message = on_message or (lambda _sender, _created: None)
         self._in_hand = ByteBudget(IN_HAND_BUDGET)
         self._processing = ByteBudget(PROCESSING_BUDGET)
 
@@ -154,9 +164,11 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             try:
                 if not full.is_set():
                     outcomes = await self._accept([delivery for delivery, _ in batch], full)
-                    for (delivery, _), acked in zip(batch, outcomes, strict=True):
-                        if acked:
-                            await acks.put((delivery.id, True))
+                    # Ids only: a loop variable would keep the last cargo alive (outside the
+                    # budget) while this worker waits for its next batch.
+                    for delivery_id in [delivery.id for (delivery, _), acked
+                                        in zip(batch, outcomes, strict=True) if acked]:
+                        await acks.put((delivery_id, True))
                     if full.is_set():
                         await acks.put(("", False))
             finally:
@@ -186,8 +198,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             outcomes = await asyncio.to_thread(self._validate_and_store, batch)
         acked: list[bool] = []
         for delivery, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, RamfMessage):
-                self._on_message(outcome)
+            if isinstance(outcome, Signed):
+                self._on_message(*outcome)
                 self.counters.add(cargo_in=1, bytes_in=delivery.span.size)
             elif isinstance(outcome, StoreFullError):
                 full.set()
@@ -197,17 +209,18 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             else:
                 self.counters.reject(outcome)
                 LOG.info("dropped a cargo: %s", outcome)
-            acked.append(isinstance(outcome, RamfMessage | str))
+            acked.append(isinstance(outcome, Signed | str))
         return acked
 
-    def _validate_and_store(self, batch: list[Received]) -> list[RamfMessage | str | StoreError]:
+    def _validate_and_store(self, batch: list[Received]) -> list[Signed | str | StoreError]:
         """Parse, verify, validate and store durably (one worker-thread hop per batch).
 
-        Each delivery comes to its message (stored, or a duplicate of one stored), the reason
-        it was dropped, or the store's error.
+        Each delivery comes to who signed it and when (stored, or a duplicate of one stored),
+        the reason it was dropped, or the store's error: nothing that holds on to the cargo,
+        which must go as soon as its claim ends.
         """
-        outcomes: list[RamfMessage | str | StoreError] = []
-        valid: list[RamfMessage] = []
+        outcomes: list[Signed | str | StoreError] = []
+        valid: list[tuple[ObjectMeta, memoryview]] = []
         for delivery in batch:
             if delivery.span.size > MAX_MESSAGE_SIZE:
                 outcomes.append("oversize")
@@ -220,16 +233,14 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             except ProtocolError as error:
                 outcomes.append(getattr(error, "reason", "invalid"))
                 continue
-            outcomes.append(message)
-            valid.append(message)
+            outcomes.append(Signed(message.sender_id, message.creation_date))
+            valid.append((ObjectMeta.from_message(message, Direction.TO_INTERNET),
+                          message.serialized_view))
         if not valid:
             return outcomes
-        stored = iter(self._store.put_many(
-            [(ObjectMeta.from_message(message, Direction.TO_INTERNET), message.serialized_view)
-             for message in valid]))
+        stored = iter(self._store.put_many(valid))
         for number, outcome in enumerate(outcomes):
-            if isinstance(outcome, RamfMessage) and isinstance(result := next(stored),
-                                                                StoreError):
+            if isinstance(outcome, Signed) and isinstance(result := next(stored), StoreError):
                 outcomes[number] = result
         return outcomes
 
@@ -347,6 +358,6 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         except ProtocolError as error:
             self.counters.reject("cca_" + getattr(error, "reason", "invalid"))
             return None
-        self._on_message(cca)
+        self._on_message(cca.sender_id, cca.creation_date)
         self.counters.add(ccas_accepted=1)
         return cca

@@ -1,0 +1,89 @@
+"""A batch of deliveries: each gets its own outcome, and the clock learns from the valid ones."""
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+
+from courier.cogrpc.counters import ServerCounters
+from courier.cogrpc.relay import CargoRelay
+from courier.cogrpc.wire import Delivery, Received, parse_delivery, serialize_delivery
+from courier.protocol import (
+    MAX_MESSAGE_SIZE,
+    MessageType,
+    Recipient,
+    generate_rsa_key,
+    issue_certificate,
+    serialize_message,
+)
+from courier.store import MemoryStore
+
+NOW = datetime.now(UTC)
+CREATED = (NOW - timedelta(minutes=5)).replace(microsecond=0)
+
+
+def _received(name: str, message: bytes) -> Received:
+    return parse_delivery(serialize_delivery(Delivery(name, message)))
+
+
+def test_each_delivery_of_a_batch_comes_to_its_own_outcome() -> None:
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+
+    def cargo(payload: bytes, recipient: Recipient | None = None) -> bytes:
+        return serialize_message(
+            MessageType.CARGO, recipient or Recipient("0" + "ab" * 32, "gateway.example"),
+            payload, sender_key=key, sender_certificate=certificate, ttl=86400,
+            creation_date=CREATED)
+
+    good = cargo(b"a" * 1000)
+    batch = [
+        _received("good", good),
+        _received("again", good),  # the same message id: a duplicate, acked
+        _received("garbage", b"Awala\x43\x00" + os.urandom(500)),
+        _received("private", cargo(b"b", Recipient("0" + "cd" * 32))),  # not Internet-bound
+        _received("huge", b"Awala\x43\x00" + bytes(MAX_MESSAGE_SIZE)),
+        _received("second", cargo(b"c" * 1000)),
+    ]
+    seen: list[tuple[str, datetime]] = []
+    store = MemoryStore()
+    counters = ServerCounters()
+    relay = CargoRelay(store, lambda: NOW, counters,
+                       on_message=lambda sender, created: seen.append((sender, created)))
+
+    async def run() -> tuple[list[bool], bool]:
+        full = asyncio.Event()
+        return await relay._accept(batch, full), full.is_set()
+
+    acked, full = asyncio.run(run())
+    assert acked == [True] * 6  # stored, duplicate, or dropped as bad: all acknowledged
+    assert not full
+    assert store.stats().cargo_to_internet == 2
+    assert seen == [(certificate.node_id, CREATED)] * 3  # good, its duplicate, second
+    snapshot = counters.snapshot()
+    assert snapshot.cargo_in == 3
+    assert snapshot.rejected["oversize"] == 1
+    assert sum(snapshot.rejected.values()) == 3
+
+
+def test_a_full_store_leaves_what_did_not_fit_unacked() -> None:
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+    messages = [serialize_message(
+        MessageType.CARGO, Recipient("0" + "ab" * 32, "gateway.example"), bytes([i]) * 6000,
+        sender_key=key, sender_certificate=certificate, ttl=86400, creation_date=CREATED)
+        for i in range(3)]
+    batch = [_received(f"c{i}", message) for i, message in enumerate(messages)]
+    store = MemoryStore(quota_bytes=len(messages[0]) * 5 // 2, cca_reserve_bytes=0,
+                        per_sender_fraction=1.0)
+    counters = ServerCounters()
+    relay = CargoRelay(store, lambda: NOW, counters)
+
+    async def run() -> tuple[list[bool], bool]:
+        full = asyncio.Event()
+        return await relay._accept(batch, full), full.is_set()
+
+    acked, full = asyncio.run(run())
+    assert store.stats().cargo_to_internet == 2
+    assert acked == [True, True, False]
+    assert full
+    assert counters.snapshot().rejected["storage_full"] == 1
