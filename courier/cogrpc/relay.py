@@ -52,6 +52,12 @@ PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
 
 
+def _release(items: list[tuple[Received, Claim]]) -> None:
+    """End the claims of deliveries read and now stored, dropped or given up."""
+    for _, claim in items:
+        claim.release()
+
+
 class Signed(NamedTuple):
     """Who signed a stored message, and when it was made (what the clock learns from it)."""
 
@@ -152,8 +158,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            for _, claim in inbox.drain():
-                claim.release()
+            _release(inbox.drain())
             await acks.put(None)
         return malformed
 
@@ -172,8 +177,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                     if full.is_set():
                         await acks.put(("", False))
             finally:
-                for _, claim in batch:
-                    claim.release()
+                _release(batch)  # in a function: a loop variable here would keep a cargo alive
                 del batch
 
     async def _receive(self, context: Context) -> tuple[Received, Claim] | None:

@@ -2,7 +2,10 @@
 
 import asyncio
 import os
+import sys
 from datetime import UTC, datetime, timedelta
+
+import grpc
 
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
@@ -87,3 +90,47 @@ def test_a_full_store_leaves_what_did_not_fit_unacked() -> None:
     assert acked == [True, True, False]
     assert full
     assert counters.snapshot().rejected["storage_full"] == 1
+
+
+class _Stream:
+    """The request side of a DeliverCargo call, fed by the test."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[object] = asyncio.Queue()
+
+    async def read(self) -> object:
+        return await self.messages.get()
+
+
+def test_nothing_keeps_a_cargo_once_it_is_acknowledged() -> None:
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, is_ca=True)
+    wires = [serialize_delivery(Delivery(f"c{i}", serialize_message(
+        MessageType.CARGO, Recipient("0" + "ab" * 32, "gateway.example"), bytes([i]) * 50_000,
+        sender_key=key, sender_certificate=certificate, ttl=86400, creation_date=CREATED)))
+        for i in range(2)]
+    relay = CargoRelay(MemoryStore(), lambda: NOW, ServerCounters())
+
+    async def released(number: int, references: int) -> bool:
+        # Only the test's own references may be left once the ack is out.
+        for _ in range(200):
+            if sys.getrefcount(wires[number]) == references:
+                return True
+            await asyncio.sleep(0.001)
+        return False
+
+    async def run() -> None:
+        stream = _Stream()
+        acks: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
+        reader = asyncio.create_task(relay._read_deliveries(stream, acks))  # type: ignore[arg-type]
+        for number, wire in enumerate(wires):
+            references = sys.getrefcount(wires[number])
+            stream.messages.put_nowait(parse_delivery(wire))
+            assert await asyncio.wait_for(acks.get(), 10) == (f"c{number}", True)
+            # The reader now waits for the next message and the workers for the next batch:
+            # neither may hold on to the cargo just acknowledged.
+            assert await released(number, references), "an acknowledged cargo is still referenced"
+        stream.messages.put_nowait(grpc.aio.EOF)
+        assert await asyncio.wait_for(reader, 10) is False
+        assert relay._in_hand.used == 0
+    asyncio.run(run())
