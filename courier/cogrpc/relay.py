@@ -8,7 +8,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import NamedTuple
 
 import grpc
 
@@ -16,6 +15,7 @@ from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.cogrpc.inbox import Inbox
+from courier.cogrpc.intake import Signed, validate_and_store
 from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
@@ -50,21 +50,13 @@ SEND_HOLD = 1.0
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
+Context = grpc.aio.ServicerContext[object, object]
 
 
 def _release(items: list[tuple[Received, Claim]]) -> None:
     """End the claims of deliveries read and now stored, dropped or given up."""
     for _, claim in items:
         claim.release()
-
-
-class Signed(NamedTuple):
-    """Who signed a stored message, and when it was made (what the clock learns from it)."""
-
-    sender_id: str
-    creation_date: datetime
-
-Context = grpc.aio.ServicerContext[object, object]
 
 
 def _peer(context: Context) -> str:
@@ -162,7 +154,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             await acks.put(None)
         return malformed
 
-    async def _work(self, inbox: "Inbox", acks: "asyncio.Queue[tuple[str, bool] | None]",
+    async def _work(self, inbox: Inbox, acks: "asyncio.Queue[tuple[str, bool] | None]",
                     full: asyncio.Event) -> None:
         """Validate and store what the inbox holds, a batch at a time, and queue the acks."""
         while (batch := await inbox.take(BATCH_CARGO, BATCH_BYTES)) is not None:
@@ -199,7 +191,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         size = sum(delivery.span.size for delivery in batch
                    if delivery.span.size <= MAX_MESSAGE_SIZE)  # the rest is dropped unread
         async with self._processing.hold(size):
-            outcomes = await asyncio.to_thread(self._validate_and_store, batch)
+            outcomes = await asyncio.to_thread(validate_and_store, batch, self._store,
+                                               self._validation_now)
         acked: list[bool] = []
         for delivery, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Signed):
@@ -215,38 +208,6 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 LOG.info("dropped a cargo: %s", outcome)
             acked.append(isinstance(outcome, Signed | str))
         return acked
-
-    def _validate_and_store(self, batch: list[Received]) -> list[Signed | str | StoreError]:
-        """Parse, verify, validate and store durably (one worker-thread hop per batch).
-
-        Each delivery comes to who signed it and when (stored, or a duplicate of one stored),
-        the reason it was dropped, or the store's error: nothing that holds on to the cargo,
-        which must go as soon as its claim ends.
-        """
-        outcomes: list[Signed | str | StoreError] = []
-        valid: list[tuple[ObjectMeta, memoryview]] = []
-        for delivery in batch:
-            if delivery.span.size > MAX_MESSAGE_SIZE:
-                outcomes.append("oversize")
-                continue
-            buffer, start = delivery.in_place()  # the cargo is parsed where gRPC left it
-            try:
-                message = parse_message(buffer, MessageType.CARGO, start)
-                validate(message, self._validation_now(message.creation_date),
-                         bound="internet")
-            except ProtocolError as error:
-                outcomes.append(getattr(error, "reason", "invalid"))
-                continue
-            outcomes.append(Signed(message.sender_id, message.creation_date))
-            valid.append((ObjectMeta.from_message(message, Direction.TO_INTERNET),
-                          message.serialized_view))
-        if not valid:
-            return outcomes
-        stored = iter(self._store.put_many(valid))
-        for number, outcome in enumerate(outcomes):
-            if isinstance(outcome, Signed) and isinstance(result := next(stored), StoreError):
-                outcomes[number] = result
-        return outcomes
 
     # ---- CollectCargo ----------------------------------------------------------------------
 

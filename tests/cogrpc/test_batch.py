@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import grpc
+import pytest
 
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
@@ -22,30 +23,42 @@ from courier.store import MemoryStore
 
 NOW = datetime.now(UTC)
 CREATED = (NOW - timedelta(minutes=5)).replace(microsecond=0)
+INTERNET = Recipient("0" + "ab" * 32, "gateway.example")
 
 
 def _received(name: str, message: bytes) -> Received:
     return parse_delivery(serialize_delivery(Delivery(name, message)))
 
 
-def test_each_delivery_of_a_batch_comes_to_its_own_outcome() -> None:
-    key = generate_rsa_key()
-    certificate = issue_certificate(key, is_ca=True)
+class Sender:
+    """A private gateway making cargo, Internet-bound unless told otherwise."""
 
-    def cargo(payload: bytes, recipient: Recipient | None = None) -> bytes:
-        return serialize_message(
-            MessageType.CARGO, recipient or Recipient("0" + "ab" * 32, "gateway.example"),
-            payload, sender_key=key, sender_certificate=certificate, ttl=86400,
-            creation_date=CREATED)
+    def __init__(self) -> None:
+        self.key = generate_rsa_key()
+        self.certificate = issue_certificate(self.key, is_ca=True)
 
-    good = cargo(b"a" * 1000)
+    def cargo(self, payload: bytes, recipient: Recipient = INTERNET) -> bytes:
+        """Return a cargo made now-ish."""
+        return serialize_message(MessageType.CARGO, recipient, payload, sender_key=self.key,
+                                 sender_certificate=self.certificate, ttl=86400,
+                                 creation_date=CREATED)
+
+
+@pytest.fixture(scope="module")
+def sender() -> Sender:
+    """One sender for the module (an RSA key takes a while to make)."""
+    return Sender()
+
+
+def test_each_delivery_of_a_batch_comes_to_its_own_outcome(sender: Sender) -> None:
+    good = sender.cargo(b"a" * 1000)
     batch = [
         _received("good", good),
         _received("again", good),  # the same message id: a duplicate, acked
         _received("garbage", b"Awala\x43\x00" + os.urandom(500)),
-        _received("private", cargo(b"b", Recipient("0" + "cd" * 32))),  # not Internet-bound
+        _received("private", sender.cargo(b"b", Recipient("0" + "cd" * 32))),  # private-bound
         _received("huge", b"Awala\x43\x00" + bytes(MAX_MESSAGE_SIZE)),
-        _received("second", cargo(b"c" * 1000)),
+        _received("second", sender.cargo(b"c" * 1000)),
     ]
     seen: list[tuple[str, datetime]] = []
     store = MemoryStore()
@@ -61,20 +74,15 @@ def test_each_delivery_of_a_batch_comes_to_its_own_outcome() -> None:
     assert acked == [True] * 6  # stored, duplicate, or dropped as bad: all acknowledged
     assert not full
     assert store.stats().cargo_to_internet == 2
-    assert seen == [(certificate.node_id, CREATED)] * 3  # good, its duplicate, second
+    assert seen == [(sender.certificate.node_id, CREATED)] * 3  # good, again, second
     snapshot = counters.snapshot()
     assert snapshot.cargo_in == 3
     assert snapshot.rejected["oversize"] == 1
     assert sum(snapshot.rejected.values()) == 3
 
 
-def test_a_full_store_leaves_what_did_not_fit_unacked() -> None:
-    key = generate_rsa_key()
-    certificate = issue_certificate(key, is_ca=True)
-    messages = [serialize_message(
-        MessageType.CARGO, Recipient("0" + "ab" * 32, "gateway.example"), bytes([i]) * 6000,
-        sender_key=key, sender_certificate=certificate, ttl=86400, creation_date=CREATED)
-        for i in range(3)]
+def test_a_full_store_leaves_what_did_not_fit_unacked(sender: Sender) -> None:
+    messages = [sender.cargo(bytes([i]) * 6000) for i in range(3)]
     batch = [_received(f"c{i}", message) for i, message in enumerate(messages)]
     store = MemoryStore(quota_bytes=len(messages[0]) * 5 // 2, cca_reserve_bytes=0,
                         per_sender_fraction=1.0)
@@ -102,13 +110,9 @@ class _Stream:
         return await self.messages.get()
 
 
-def test_nothing_keeps_a_cargo_once_it_is_acknowledged() -> None:
-    key = generate_rsa_key()
-    certificate = issue_certificate(key, is_ca=True)
-    wires = [serialize_delivery(Delivery(f"c{i}", serialize_message(
-        MessageType.CARGO, Recipient("0" + "ab" * 32, "gateway.example"), bytes([i]) * 50_000,
-        sender_key=key, sender_certificate=certificate, ttl=86400, creation_date=CREATED)))
-        for i in range(2)]
+def test_nothing_keeps_a_cargo_once_it_is_acknowledged(sender: Sender) -> None:
+    wires = [serialize_delivery(Delivery(f"c{i}", sender.cargo(bytes([i]) * 50_000)))
+             for i in range(2)]
     relay = CargoRelay(MemoryStore(), lambda: NOW, ServerCounters())
 
     async def released(number: int, references: int) -> bool:
