@@ -176,17 +176,20 @@ class GatewaySync:
     async def _store_reply(self, cargo: bytes) -> None:
         """Validate a collected cargo as private-bound and store it durably (before the ack)."""
         try:
-            message = await asyncio.to_thread(parse_message, cargo, MessageType.CARGO)
-            validate_message(message, datetime.now(UTC), bound="private")
+            await asyncio.to_thread(self._validate_and_store, cargo)
         except ProtocolError as error:
             self.report.rejected += 1
             LOG.warning("dropped a cargo from %s: %s", self.address,
                         getattr(error, "reason", "invalid"))
             return
-        await asyncio.to_thread(self.store.put,
-                                ObjectMeta.from_message(message, Direction.TO_PRIVATE),
-                                message.serialized)
         self.report.collected += 1
+
+    def _validate_and_store(self, cargo: bytes) -> None:
+        """Parse, verify, validate and store (one worker-thread hop, no copy of the cargo)."""
+        message = parse_message(cargo, MessageType.CARGO)
+        validate_message(message, datetime.now(UTC), bound="private")
+        self.store.put(ObjectMeta.from_message(message, Direction.TO_PRIVATE),
+                       message.serialized_view)
 
 
 async def run_sync(store: FileStore, data_dir: Path, options: SyncOptions,
