@@ -106,11 +106,15 @@ class DurableIO:
             with (_aligned_buffer(_aligned(size)) as buffer, memoryview(buffer) as whole,
                   whole[:size] as content):
                 fill(content)
-                if whole_blocks and os.pwrite(fd, content[:whole_blocks], 0) != whole_blocks:
-                    raise OSError(errno.ENOSPC, f"short write to {path.name}")
+                # Views released by `with`, even when a write fails: a view kept alive by the
+                # error's traceback would stop the buffer from closing and hide the error.
+                with content[:whole_blocks] as head:
+                    if whole_blocks and os.pwrite(fd, head, 0) != whole_blocks:
+                        raise OSError(errno.ENOSPC, f"short write to {path.name}")
                 if whole_blocks < size:
                     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-                    _write_all(fd, content[whole_blocks:], whole_blocks)
+                    with content[whole_blocks:] as tail:
+                        _write_all(fd, tail, whole_blocks)
         finally:
             os.close(fd)
 

@@ -117,3 +117,24 @@ def test_a_direct_write_never_cuts_the_file_back(
         data = os.urandom(size)
         assert io.write_unsynced(tmp_path / f"object-{size}", size, _copying(data))
         assert (tmp_path / f"object-{size}").read_bytes() == data
+
+
+def test_a_failed_tail_write_reports_the_device_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_pwrite = os.pwrite
+
+    def failing_tail(fd: int, data: memoryview, offset: int) -> int:
+        if not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            del data  # as the real call, which keeps no reference once it has failed
+            raise OSError(errno.EIO, "Input/output error")
+        return real_pwrite(fd, data, offset)
+    monkeypatch.setattr(fsio.os, "pwrite", failing_tail)
+    io = DurableIO()
+    for size in (DIRECT_MIN_BYTES + 1, 3 * 1024 * 1024 + 1):  # the kept buffer, and its own
+        with pytest.raises(OSError, match="Input/output error"):
+            io.write_unsynced(tmp_path / f"object-{size}", size, _copying(os.urandom(size)))
+    monkeypatch.setattr(fsio.os, "pwrite", real_pwrite)
+    data = os.urandom(3 * 1024 * 1024 + 1)
+    assert io.write_unsynced(tmp_path / "after", len(data), _copying(data))
+    assert (tmp_path / "after").read_bytes() == data
