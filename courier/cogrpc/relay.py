@@ -14,7 +14,7 @@ import grpc
 from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
-from courier.cogrpc.inbox import Inbox
+from courier.cogrpc.inbox import Inbox, Item
 from courier.cogrpc.intake import Signed, validate_and_store
 from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
@@ -53,7 +53,7 @@ Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
 
 
-def _release(items: list[tuple[Received, Claim]]) -> None:
+def _release(items: list[Item]) -> None:
     """End the claims of deliveries read and now stored, dropped or given up."""
     for _, claim in items:
         claim.release()
@@ -172,7 +172,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 _release(batch)  # in a function: a loop variable here would keep a cargo alive
                 del batch
 
-    async def _receive(self, context: Context) -> tuple[Received, Claim] | None:
+    async def _receive(self, context: Context) -> Item | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed."""
         claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
         try:
