@@ -28,10 +28,6 @@ _local = threading.local()
 Fill = Callable[[memoryview], None]
 
 
-def _aligned(size: int) -> int:
-    return -(-size // _BLOCK) * _BLOCK
-
-
 @contextlib.contextmanager
 def _aligned_buffer(size: int) -> Iterator[mmap.mmap]:
     """Lend a page-aligned buffer of at least `size` bytes."""
@@ -81,15 +77,13 @@ class DurableIO:
                 self.unlink(path)
             else:
                 return True
-        content = bytearray(size)
-        with memoryview(content) as view:
-            fill(view)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with memoryview(content) as view:
-                _write_all(fd, view, 0)
-        finally:
-            os.close(fd)
+        with memoryview(bytearray(size)) as content:
+            fill(content)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                _write_all(fd, content, 0)
+            finally:
+                os.close(fd)
         return False
 
     @staticmethod
@@ -103,7 +97,7 @@ class DurableIO:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o600)
         try:
             whole_blocks = size - size % _BLOCK
-            with (_aligned_buffer(_aligned(size)) as buffer, memoryview(buffer) as whole,
+            with (_aligned_buffer(size) as buffer, memoryview(buffer) as whole,
                   whole[:size] as content):
                 fill(content)
                 # Views released by `with`, even when a write fails: a view kept alive by the
