@@ -1,17 +1,21 @@
-"""A clock for a device without a battery: a trusted lower bound of time and an 'effective now'.
+"""A clock for a device without a battery: a lower bound of time no stranger can move.
 
-Policy (docs/panel.md, "Clock policy"):
-- lower bound L: the largest of the last saved time (state/clock.json, written atomically), network
-  time, an RTC reading, and dates of validly signed messages (creation date minus the drift
-  tolerance, agreed by `quorum` distinct senders). L advances with the monotonic clock, so it stays
-  a lower bound while the device runs, whatever the system clock does.
-- effective now E = max(system now, L). Stored cargo is expired when expiry <= E: a clock that is
-  behind never serves expired cargo. Incoming messages are validated at E when the clock is
-  trusted; when it is not, at max(E, creation date): a message never looks "from the future" only
-  because our clock is behind, so good cargo is never refused (its expiry is still checked).
+Policy (docs/panel.md, "Clock policy"): the lower bound L comes only from sources a stranger on
+the hotspot cannot control: the last saved time (state/clock.json, which only ever holds what
+these sources and the system clock said), network time (NTP, seen while running too) and a
+plausible RTC reading. Network time and the RTC *set* L, also downwards; the saved time only
+raises it. Message dates never move L: anybody can mint a key and sign any date. L advances with
+the monotonic clock, so it stays a lower bound while the device runs.
+
+- effective now E = max(system now, L): stored cargo expires when expiry <= E, and expired cargo
+  is reclaimed at E (nothing a stranger sent took part in E).
+- incoming messages are validated at E when the clock is trusted; when it is not, at
+  max(E, creation date), and a refusal caused by a date alone is not acknowledged (the sender
+  keeps its copy): time is never a reason to drop acknowledged cargo.
 - trusted: network time or a plausible RTC reading was seen since boot.
 """
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -23,8 +27,11 @@ from courier.atomic import write_atomically
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "clock.json"
+STATE_VERSION = 2  # version 1 files could hold dates learned from messages: not trusted
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_SENDERS = 16  # enough for a quorum; bounded against a flood of fresh sender ids
+# An RTC reading before this is a reset chip (flat battery), not the time: this firmware did not
+# exist before it.
+RTC_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -33,28 +40,23 @@ class ClockReading:
 
     effective_now: datetime
     trusted: bool
-    source: str  # where the lower bound last came from: saved, network, rtc, messages, none
+    source: str  # where the lower bound last came from: saved, network, rtc, none
 
 
 class TrustedClock:
-    """Lower bound of real time, fed by observations; time is always passed in."""
+    """Lower bound of real time, fed by trusted observations; time is always passed in."""
 
-    def __init__(self, state_dir: Path, *, drift_tolerance: timedelta = timedelta(hours=2),
-                 quorum: int = 2) -> None:
+    def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        self.drift_tolerance = drift_tolerance
-        self.quorum = max(1, quorum)
         self.trusted = False
         self.source = "none"
         self._anchor = EPOCH
         self._anchor_monotonic = 0.0
-        self._senders: dict[str, datetime] = {}
 
     @classmethod
-    def load(cls, state_dir: Path, monotonic: float, *,
-             drift_tolerance: timedelta = timedelta(hours=2), quorum: int = 2) -> "TrustedClock":
+    def load(cls, state_dir: Path, monotonic: float) -> "TrustedClock":
         """Start from the last saved time (untrusted: the device may have been off for months)."""
-        clock = cls(state_dir, drift_tolerance=drift_tolerance, quorum=quorum)
+        clock = cls(state_dir)
         clock._anchor_monotonic = monotonic
         saved = _read_saved(state_dir / STATE_FILE)
         if saved is not None:
@@ -66,7 +68,7 @@ class TrustedClock:
         return self._anchor + timedelta(seconds=max(0.0, monotonic - self._anchor_monotonic))
 
     def effective_now(self, system_now: datetime, monotonic: float) -> datetime:
-        """Return max(system now, lower bound): the 'now' for expiry decisions."""
+        """Return max(system now, lower bound): the 'now' for expiry and reclaiming."""
         return max(system_now, self.lower_bound(monotonic))
 
     def reading(self, system_now: datetime, monotonic: float) -> ClockReading:
@@ -74,36 +76,20 @@ class TrustedClock:
         return ClockReading(self.effective_now(system_now, monotonic), self.trusted, self.source)
 
     def observe_network(self, network_now: datetime, monotonic: float) -> None:
-        """Record time from the network (NTP synchronised, or an Internet gateway): trusted."""
-        self._raise(network_now, monotonic, "network")
+        """Set the time from the network (NTP synchronised): trusted, and may move L down."""
+        self._set(network_now, monotonic, "network")
         self.trusted = True
 
     def observe_rtc(self, rtc_now: datetime, monotonic: float) -> bool:
-        """Record a battery-backed RTC reading; trust it only if not behind the lower bound."""
-        if rtc_now < self.lower_bound(monotonic):
-            logger.warning("RTC is behind the last saved time: ignored (battery flat?)")
+        """Set the time from a battery-backed RTC unless its reading is implausible."""
+        if rtc_now < RTC_FLOOR:
+            logger.warning("RTC reads a date before this firmware existed: ignored (battery flat?)")
             return False
-        self._raise(rtc_now, monotonic, "rtc")
+        if self.trusted and self.source == "network":
+            return False  # network time is better; the RTC is set from it, not the other way
+        self._set(rtc_now, monotonic, "rtc")
         self.trusted = True
         return True
-
-    def observe_message(self, sender_id: str, creation_date: datetime, monotonic: float) -> None:
-        """Record the creation date of a validly signed message (call only after validation).
-
-        A sender's clock may run ahead by up to the drift tolerance, and one sender could lie: the
-        bound moves only to a date that `quorum` distinct senders vouch for. Ignored once trusted.
-        """
-        if self.trusted:
-            return
-        claim = creation_date - self.drift_tolerance
-        if claim <= self._senders.get(sender_id, EPOCH):
-            return
-        self._senders[sender_id] = claim
-        if len(self._senders) > _MAX_SENDERS:
-            del self._senders[min(self._senders, key=self._senders.__getitem__)]
-        claims = sorted(self._senders.values(), reverse=True)
-        if len(claims) >= self.quorum:
-            self._raise(claims[self.quorum - 1], monotonic, "messages")
 
     def validation_now(self, creation_date: datetime, system_now: datetime,
                        monotonic: float) -> datetime:
@@ -119,23 +105,33 @@ class TrustedClock:
         """Persist the effective now atomically as the next boot's lower bound; return it."""
         now = self.effective_now(system_now, monotonic)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.state_dir / STATE_FILE,
-                         json.dumps({"lower_bound": now.isoformat()}).encode(), 0o644)
+        write_atomically(self.state_dir / STATE_FILE, json.dumps(
+            {"version": STATE_VERSION, "lower_bound": now.isoformat()}).encode(), 0o644)
         return now
 
-    def _raise(self, value: datetime, monotonic: float, source: str) -> None:
-        """Move the lower bound up to `value` (never down)."""
-        if value > self.lower_bound(monotonic):
-            self._anchor, self._anchor_monotonic, self.source = value, monotonic, source
+    def forget(self) -> None:
+        """Panic wipe: delete the saved time and start again from nothing."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.state_dir / STATE_FILE).unlink()
+        self._anchor, self._anchor_monotonic = EPOCH, 0.0
+        self.source, self.trusted = "none", False
+
+    def _set(self, value: datetime, monotonic: float, source: str) -> None:
+        """Put the lower bound at `value`, up or down (trusted sources only)."""
+        self._anchor, self._anchor_monotonic, self.source = value, monotonic, source
 
 
 def _read_saved(path: Path) -> datetime | None:
-    """Return the saved lower bound, or None if missing or unreadable (then start at the epoch)."""
+    """Return the saved lower bound, or None if missing, unreadable or from an older policy."""
     try:
-        value = datetime.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["lower_bound"])
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("version") != STATE_VERSION:
+            logger.warning("saved clock %s predates the current clock policy: ignored", path)
+            return None
+        value = datetime.fromisoformat(raw["lower_bound"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         logger.warning("unreadable saved clock %s: %s", path, type(error).__name__)
         return None
     if value.tzinfo is None:

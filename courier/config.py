@@ -47,6 +47,7 @@ class StoreConfig:
     quota_bytes: int = 0
     cca_reserve_bytes: int = 16 * 1024 * 1024
     per_sender_fraction: float = 0.25
+    reclaim_interval_seconds: int = 600  # expired objects are also reclaimed before "full"
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def check_config(config: Config) -> list[str]:
          "[store] per_sender_fraction must be in (0, 1]"),
         (config.store.quota_bytes >= 0, "[store] quota_bytes must not be negative"),
         (config.store.cca_reserve_bytes >= 0, "[store] cca_reserve_bytes must not be negative"),
+        (config.store.reclaim_interval_seconds > 0,
+         "[store] reclaim_interval_seconds must be positive"),
         (config.session.idle_close_seconds >= 0,
          "[session] idle_close_seconds must not be negative"),
         (config.clock.drift_tolerance_seconds >= 0,

@@ -29,9 +29,8 @@ Signer = tuple[Any, Any]
 
 
 def saved_clock(tmp_path: Path, monotonic: float = 100.0) -> TrustedClock:
-    TrustedClock.load(tmp_path, 0.0)._raise(SAVED, 0.0, "test")
     clock = TrustedClock(tmp_path)
-    clock._raise(SAVED, 0.0, "network")
+    clock.observe_network(SAVED, 0.0)
     clock.save(BOOT_1970, 0.0)
     return TrustedClock.load(tmp_path, monotonic)
 
@@ -63,39 +62,47 @@ def test_save_is_atomic_and_monotonic(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["", "{", '{"lower_bound": 3}', '{"lower_bound": "2026-01-01"}',
-                                     '["x"]', '{"lower_bound": "yesterday"}'])
+                                     '["x"]', '{"lower_bound": "yesterday"}',
+                                     '{"version": 2, "lower_bound": "2026-01-01"}'])
 def test_unreadable_saved_time_starts_from_the_epoch(tmp_path: Path, content: str) -> None:
     (tmp_path / STATE_FILE).write_text(content)
     clock = TrustedClock.load(tmp_path, 0.0)
     assert clock.lower_bound(0.0) == EPOCH and clock.source == "none"
 
 
-def test_signed_message_dates_need_a_quorum_of_senders(tmp_path: Path) -> None:
+def test_a_saved_time_from_the_old_policy_is_ignored(tmp_path: Path) -> None:
+    # Version 1 saved bounds that signed messages had raised: a poisoned 2089 must not return.
+    (tmp_path / STATE_FILE).write_text('{"lower_bound": "2089-12-31T00:00:00+00:00"}')
+    assert TrustedClock.load(tmp_path, 0.0).lower_bound(0.0) == EPOCH
+
+
+def test_message_dates_cannot_move_the_clock(tmp_path: Path) -> None:
     clock = saved_clock(tmp_path, monotonic=0.0)
-    drift = clock.drift_tolerance
-    created = SAVED + timedelta(days=30)
-    clock.observe_message("0aliar", SAVED + timedelta(days=3000), 0.0)
-    assert clock.lower_bound(0.0) == SAVED  # one sender, however sure, moves nothing
-    clock.observe_message("0bob", created, 0.0)
-    assert clock.lower_bound(0.0) == created - drift  # two agree at least up to bob's date
-    assert clock.source == "messages" and not clock.trusted
-    clock.observe_message("0bob", created - timedelta(days=1), 0.0)  # older: no change
-    assert clock.lower_bound(0.0) == created - drift
+    assert not hasattr(clock, "observe_message")  # no source a stranger can feed
+    clock.save(BOOT_1970, 0.0)
+    assert TrustedClock.load(tmp_path, 0.0).lower_bound(0.0) == SAVED
 
 
-def test_message_dates_are_ignored_once_trusted(tmp_path: Path) -> None:
+def test_network_time_sets_the_clock_also_downwards(tmp_path: Path) -> None:
     clock = saved_clock(tmp_path, monotonic=0.0)
     network = SAVED + timedelta(days=2)
     clock.observe_network(network, 0.0)
     assert clock.trusted and clock.source == "network"
-    for sender in ("0a", "0b", "0c"):
-        clock.observe_message(sender, network + timedelta(days=400), 0.0)
     assert clock.lower_bound(0.0) == network
-    clock.observe_network(SAVED, 10.0)  # never moves backwards
-    assert clock.lower_bound(10.0) == network + timedelta(seconds=10)
+    clock.observe_network(SAVED, 10.0)  # the network is right, the saved time was ahead
+    assert clock.lower_bound(10.0) == SAVED
+    assert clock.save(SAVED, 10.0) == SAVED
 
 
-def test_rtc_behind_the_saved_time_is_not_trusted(tmp_path: Path) -> None:
+def test_the_wipe_forgets_the_saved_time(tmp_path: Path) -> None:
+    clock = saved_clock(tmp_path, monotonic=0.0)
+    clock.forget()
+    assert not (tmp_path / STATE_FILE).exists()
+    assert clock.lower_bound(0.0) == EPOCH and clock.source == "none" and not clock.trusted
+    assert TrustedClock.load(tmp_path, 0.0).lower_bound(0.0) == EPOCH
+
+
+def test_rtc_before_this_firmware_existed_is_not_trusted(tmp_path: Path) -> None:
     clock = saved_clock(tmp_path, monotonic=0.0)
     assert not clock.observe_rtc(datetime(2000, 1, 1, tzinfo=UTC), 0.0)
     assert not clock.trusted

@@ -17,15 +17,17 @@ import grpc
 from courier.app.device import (
     hotspot_request,
     initial_status,
-    observe,
     open_board,
     open_clock,
+    open_store,
     session_settings,
     stop_task,
 )
 from courier.app.panel_loop import PanelLoop
 from courier.app.sdnotify import notify, watchdog_interval
+from courier.app.upkeep import Upkeep, UpkeepSettings
 from courier.clock import TrustedClock
+from courier.clock_rtc import ntp_synchronized
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
@@ -46,7 +48,7 @@ BOARD_RETRY_SECONDS = 30.0
 
 
 def system_now() -> datetime:
-    """Return the system's time (the clock module refines this when the panel is wired)."""
+    """Return the system's time (the trusted clock only ever raises it)."""
     return datetime.now(UTC)
 
 
@@ -69,19 +71,25 @@ class Daemon:
     trusted_clock: TrustedClock | None = None
     wiped: bool = False
     advertiser: "CogrpcAdvertiser | None" = None
+    upkeep: Upkeep | None = None
     _stats: StoreStats | None = None
     _stats_at: float = 0.0
 
     async def start(self) -> None:
-        """Open the store (recovering from any crash) and start serving."""
-        settings = self.config.store
-        self.store = await asyncio.to_thread(
-            FileStore.open, self.data_dir, quota_bytes=settings.quota_bytes,
-            quota_fraction=settings.quota_fraction,
-            cca_reserve_bytes=settings.cca_reserve_bytes,
-            per_sender_fraction=settings.per_sender_fraction)
+        """Open the store (recovering from any crash), reclaim what expired, start serving."""
+        clock = self.trusted_clock
+        if clock is None:
+            clock = self.trusted_clock = await asyncio.to_thread(open_clock, self.data_dir)
+        system = self.clock
+        self.clock = lambda: clock.effective_now(system(), time.monotonic())
+        self.upkeep = Upkeep(lambda: self.store, clock, system, ntp_synchronized,
+                             UpkeepSettings(reclaim_every=float(
+                                 self.config.store.reclaim_interval_seconds)))
+        self.store = await asyncio.to_thread(open_store, self.config, self.data_dir)
+        self.store.reclaim_clock = self.clock  # before answering "full", reclaim at this time
+        await self.upkeep.reclaim()
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks())
+        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks(system))
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
                                               self.config.server.max_concurrent_calls)
         await self.server.start()
@@ -90,14 +98,13 @@ class Daemon:
         LOG.info("serving CogRPC over TLS on %s (certificate for %s)", ", ".join(endpoints),
                  self.tls_address)
 
-    def _clock_hooks(self) -> dict[str, Any]:
-        """Return the trusted clock's validation and observation hooks, when there is one."""
+    def _clock_hooks(self, system: Callable[[], datetime]) -> dict[str, Any]:
+        """Return the trusted clock's validation hooks (message dates never move the clock)."""
         clock = self.trusted_clock
-        if clock is None:
-            return {}
-        return {"on_message": observe(clock),
-                "validation_now": lambda created: clock.validation_now(
-                    created, datetime.now(UTC), time.monotonic())}
+        assert clock is not None
+        return {"validation_now": lambda created: clock.validation_now(
+                    created, system(), time.monotonic()),
+                "clock_trusted": lambda: clock.trusted}
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish or cancel calls, then close the store; nothing acknowledged is lost."""
@@ -115,26 +122,26 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         if self.panel:
-            clock = self.trusted_clock = open_clock(self.config, self.data_dir)
-            self.clock = lambda: clock.effective_now(datetime.now(UTC), time.monotonic())
             # Imported before serving (pyroute2 takes ~150 ms here), not beside the first calls.
             importlib.import_module("courier.net.uplink")
         await self.start()
+        assert self.upkeep is not None
         advertiser = await self._advertise()
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
+        upkeep = asyncio.create_task(self.upkeep.run())
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
         finally:
             notify("STOPPING=1")
             await stop_task(panel)
+            await stop_task(upkeep)
             await stop_task(watchdog)
             if advertiser is not None:
                 await advertiser.stop()
             await self.stop()
-            if self.trusted_clock is not None and not self.wiped:
-                self.trusted_clock.save(datetime.now(UTC), time.monotonic())
+            self.upkeep.save_clock()  # not after a wipe
         LOG.info("stopped cleanly")
         return 0
 
@@ -215,7 +222,7 @@ class Daemon:
             self._stats, self._stats_at = self.store.stats(), now
         counters = self.counters.snapshot()
         assert self.trusted_clock is not None
-        reading = self.trusted_clock.reading(datetime.now(UTC), now)
+        reading = self.trusted_clock.reading(system_now(), now)
         stats = self._stats
         return replace(
             status, effective_now=reading.effective_now, clock_trusted=reading.trusted,
@@ -227,23 +234,26 @@ class Daemon:
             ccas=stats.ccas if stats else 0)
 
     async def _internet_sync(self) -> bool:
-        """Run one Internet sync when that part is installed; report success."""
-        try:
-            module = importlib.import_module("courier.app.internet_sync")
-        except ImportError:
-            LOG.error("Internet sync is not available in this build")
+        """Run one Internet sync with the daemon's own store; report success."""
+        from courier.app.internet_sync import sync_with  # noqa: PLC0415 - grpc client, dnspython
+
+        if self.store is None:
             return False
-        return bool(await module.sync_once(self.config, self.data_dir))
+        return bool(await sync_with(self.config, self.store, self.data_dir))
 
     async def _wipe(self) -> None:
         """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""
         LOG.warning("panic wipe requested from the button")
+        if self.upkeep is not None:
+            self.upkeep.stopped = True
         if self.server is not None:
             await self.server.stop(0)
             self.server = None
         if self.store is not None:
             await asyncio.to_thread(self.store.wipe)
             self.store = None
+        if self.trusted_clock is not None:
+            self.trusted_clock.forget()
         self.wiped = True
         LOG.warning("store wiped: the key is destroyed and the data deleted")
 

@@ -5,7 +5,6 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +17,24 @@ from courier.errors import CourierError, NetworkError
 from courier.net.credentials import load_wifi_credentials
 from courier.panel.ports import Board, BoardSettings
 from courier.panel.present import DeviceStatus
+from courier.store import FileStore
 from courier.sync.session import SessionSettings
 
 LOG = logging.getLogger(__name__)
 NET_SOCKET = Path("/run/courier-net/control.sock")
 
 
-def open_clock(config: Config, data_dir: Path) -> TrustedClock:
-    """Load the saved lower bound of time and raise it with the RTC and NTP when available."""
+def open_store(config: Config, data_dir: Path) -> FileStore:
+    """Open the store with the configured quota (the one owner: the store is locked)."""
+    settings = config.store
+    return FileStore.open(data_dir, quota_bytes=settings.quota_bytes,
+                          quota_fraction=settings.quota_fraction,
+                          cca_reserve_bytes=settings.cca_reserve_bytes,
+                          per_sender_fraction=settings.per_sender_fraction)
+
+
+def open_clock(data_dir: Path) -> TrustedClock:
+    """Load the saved lower bound of time and set it from the RTC and NTP when available."""
     monotonic = time.monotonic()
     clock = TrustedClock.load(data_dir / "state", monotonic)
     rtc = read_rtc()
@@ -65,13 +74,6 @@ def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> Devic
         ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
     return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
                         ssid=ssid, passphrase=passphrase)
-
-
-def observe(clock: TrustedClock) -> Callable[[str, datetime], None]:
-    """Return a hook feeding validly signed messages' dates to the clock."""
-    def hook(sender_id: str, creation_date: datetime) -> None:
-        clock.observe_message(sender_id, creation_date, time.monotonic())
-    return hook
 
 
 async def hotspot_request(verb: str, network: bool) -> None:

@@ -209,15 +209,11 @@ async def run_sync(store: FileStore, data_dir: Path, options: SyncOptions,
     return SyncReport(list(reports))
 
 
-async def sync_once(config: Config, data_dir: Path) -> SyncReport:
-    """Run one sync with the configuration's gateways and CA file (the daemon's entry point)."""
+async def sync_with(config: Config, store: FileStore, data_dir: Path) -> SyncReport:
+    """Run one sync with the configuration's gateways and CA file, on the daemon's store."""
     internet = config.internet
     ca_pem = Path(internet.ca_file).read_bytes() if internet.ca_file else None
     options = SyncOptions(overrides=dict(internet.gateways), ca_pem=ca_pem,
                           reply_wait=internet.reply_wait_seconds,
                           concurrency=internet.concurrency)
-    store = await asyncio.to_thread(FileStore.open, data_dir)
-    try:
-        return await run_sync(store, data_dir, options)
-    finally:
-        store.close()
+    return await run_sync(store, data_dir, options)

@@ -10,6 +10,17 @@ from courier.protocol import MAX_MESSAGE_SIZE, MessageType, parse_message
 from courier.protocol import validate_message as validate
 from courier.store import CargoStore, Direction, ObjectMeta
 
+# Refusals caused by a date alone: with an untrusted clock the fault may be ours, so such cargo
+# is not acknowledged (the gateway keeps it and offers it again) rather than dropped.
+DATE_REASONS = frozenset({"expired", "future", "certificate_expired",
+                          "certificate_not_yet_valid", "created_outside_certificate_validity"})
+
+
+class Refused(NamedTuple):
+    """A cargo refused without an ack, for a date fault that our untrusted clock may cause."""
+
+    reason: str
+
 
 class Signed(NamedTuple):
     """Who signed a stored message, and when it was made (what the clock learns from it)."""
@@ -20,14 +31,15 @@ class Signed(NamedTuple):
 
 def validate_and_store(batch: list[Received], store: CargoStore,
                        validation_now: Callable[[datetime], datetime],
-                       ) -> list[Signed | str | StoreError]:
+                       refuse_date_faults: bool = False,
+                       ) -> list[Signed | Refused | str | StoreError]:
     """Parse, verify and validate each cargo as Internet-bound; store the valid ones durably.
 
     Each delivery comes to who signed it and when (stored, or a duplicate of one stored), the
-    reason it was dropped, or the store's error: nothing that holds on to the cargo, which must
-    go as soon as its claim ends.
+    reason it was dropped, a refusal (`refuse_date_faults`: the clock is untrusted), or the
+    store's error: nothing that holds on to the cargo, which must go as soon as its claim ends.
     """
-    outcomes: list[Signed | str | StoreError] = []
+    outcomes: list[Signed | Refused | str | StoreError] = []
     valid: list[tuple[ObjectMeta, memoryview]] = []
     for delivery in batch:
         if delivery.span.size > MAX_MESSAGE_SIZE:
@@ -38,7 +50,9 @@ def validate_and_store(batch: list[Received], store: CargoStore,
             message = parse_message(buffer, MessageType.CARGO, start)
             validate(message, validation_now(message.creation_date), bound="internet")
         except ProtocolError as error:
-            outcomes.append(getattr(error, "reason", "invalid"))
+            reason = getattr(error, "reason", "invalid")
+            refused = refuse_date_faults and reason in DATE_REASONS
+            outcomes.append(Refused(reason) if refused else reason)
             continue
         outcomes.append(Signed(message.sender_id, message.creation_date))
         valid.append((ObjectMeta.from_message(message, Direction.TO_INTERNET),

@@ -15,7 +15,7 @@ from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.cogrpc.inbox import Inbox, Item
-from courier.cogrpc.intake import Signed, validate_and_store
+from courier.cogrpc.intake import Refused, Signed, validate_and_store
 from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
 from courier.errors import ProtocolError, StoreError
 from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
@@ -76,14 +76,17 @@ def _deadline_left(context: Context) -> float | None:
 class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     """Receives Internet-bound cargo and hands out the cargo held for a CCA's sender."""
 
-    def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters,
+    def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters, *,
                  on_message: Callable[[str, datetime], None] | None = None,
-                 validation_now: Callable[[datetime], datetime] | None = None) -> None:
+                 validation_now: Callable[[datetime], datetime] | None = None,
+                 clock_trusted: Callable[[], bool] | None = None) -> None:
         self._store = store
         self._clock = clock
         # The `now` to validate a message created at a given date: with a clock known to be
         # behind, a message is not refused for looking as if it came from the future.
         self._validation_now = validation_now or (lambda _created: clock())
+        # Whether a date fault is surely the message's: if not, such cargo is refused unacked.
+        self._clock_trusted = clock_trusted or (lambda: True)
         self.counters = counters
         # Told (sender id, creation date) of each validly signed message, for the clock.
         self._on_message = on_message or (lambda _sender, _created: None)
@@ -192,7 +195,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                    if delivery.span.size <= MAX_MESSAGE_SIZE)  # the rest is dropped unread
         async with self._processing.hold(size):
             outcomes = await asyncio.to_thread(validate_and_store, batch, self._store,
-                                               self._validation_now)
+                                               self._validation_now,
+                                               not self._clock_trusted())
         acked: list[bool] = []
         for delivery, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Signed):
@@ -203,6 +207,10 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 self.counters.reject("storage_full")
             elif isinstance(outcome, StoreError):
                 self.counters.reject("not_stored")  # not acked: the gateway keeps it
+            elif isinstance(outcome, Refused):
+                self.counters.reject("unsure_" + outcome.reason)  # not acked: kept by the gateway
+                LOG.info("refused a cargo without ack (%s; our clock is untrusted)",
+                         outcome.reason)
             else:
                 self.counters.reject(outcome)
                 LOG.info("dropped a cargo: %s", outcome)

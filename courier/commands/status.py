@@ -21,7 +21,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     data_dir = args.data_dir or Path(config.device.data_dir)
-    stats = read_stats(data_dir, config.store.quota_fraction)
+    stats = read_stats(data_dir, config.store.quota_bytes, config.store.quota_fraction)
     if args.json:
         print(json.dumps(dataclasses.asdict(stats), sort_keys=True))
         return 0

@@ -25,8 +25,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _run(args: argparse.Namespace) -> int:
+    from courier.app.device import open_store  # noqa: PLC0415
     from courier.app.internet_sync import Progress, SyncOptions, run_sync  # noqa: PLC0415
-    from courier.store import FileStore  # noqa: PLC0415
 
     config = load_config(args.config)
     data_dir = args.data_dir or Path(config.device.data_dir)
@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
                      f"{progress.bytes_done / 1e6:.1f}/{progress.bytes_total / 1e6:.1f} MB")
         print(("\r\033[K" + line) if tty else line, end="" if tty else "\n", flush=True)
 
-    store = FileStore.open(data_dir)
+    store = open_store(config, data_dir)
     try:
         report = asyncio.run(run_sync(store, data_dir, options, show))
     finally:

@@ -1,6 +1,7 @@
 """The store on flash: sealed object files, a SQLite index, group commit, recovery at open."""
 
 import contextlib
+import errno
 import functools
 import json
 import logging
@@ -10,7 +11,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from courier.store.keys import (
     load_master_key,
     preferred_cipher,
 )
+from courier.store.lock import StoreLock
 from courier.store.model import (
     CorruptObjectError,
     Direction,
@@ -39,10 +41,18 @@ from courier.store.model import (
     StoreFullError,
     StoreStats,
 )
-from courier.store.policy import Quota
+from courier.store.policy import (
+    CCAS_PER_ADDRESS,
+    CCAS_PER_SENDER,
+    Quota,
+    allocated,
+    check_card,
+)
 
 LOG = logging.getLogger(__name__)
 OWN_FLUSH_BYTES = 256 * 1024  # objects at least this big are fsynced by their writer
+RECLAIM_CHUNK = 5000  # expired objects deleted per transaction
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def meta_to_json(meta: ObjectMeta) -> bytes:
@@ -86,6 +96,7 @@ class _Pending:
     kind: Kind
     temp: Path
     done: bool = False
+    evicts: list[str] | None = None  # older CCAs this one replaces
     result: PutResult | None = None
     error: StoreError | None = None
 
@@ -105,13 +116,23 @@ class FileStore:
         self.quarantine = self.root / "quarantine"
         for folder in (self.root, self.objects, self.temp, self.quarantine):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._owner = StoreLock(self.root)  # before recovery, which deletes files
         self._quota = quota
         self._io = io
-        self._db = index.connect(self.root / "index.sqlite")
+        # When set, returns a time nobody on the hotspot could have moved: expired objects are
+        # reclaimed at it before a put is answered "full" (the daemon sets the trusted clock).
+        self.reclaim_clock: Callable[[], datetime] | None = None
         try:
+            self._db = index.connect(self.root / "index.sqlite")
+        except BaseException:
+            self._owner.release()
+            raise
+        try:
+            index.migrate(self._db)
             self._keys = keys.sealing_with(self._settle_cipher(cipher))
         except BaseException:
             self._db.close()
+            self._owner.release()
             raise
         self._lock = threading.Lock()
         # Reads use their own connection (WAL lets them run beside a commit), so sealing, writing
@@ -137,7 +158,7 @@ class FileStore:
             ensure_master_key(data_dir)
         keys = StoreKeys.from_master(load_master_key(data_dir))
         (data_dir / "store").mkdir(mode=0o700, parents=True, exist_ok=True)
-        total = quota_bytes or int(quota_fraction * filesystem_bytes(data_dir / "store"))
+        total = quota_total(data_dir / "store", quota_bytes, quota_fraction)
         quota = Quota(total_bytes=total, cca_reserve_bytes=min(cca_reserve_bytes, total // 4),
                       per_sender_fraction=per_sender_fraction)
         return cls(data_dir, keys, quota, io or DurableIO(), cipher)
@@ -190,7 +211,21 @@ class FileStore:
         self._prepared(pending)
         if pending:
             self._group_commit(pending)
-        return [_outcome(outcome) for outcome in outcomes]
+        results = [_outcome(outcome) for outcome in outcomes]
+        full = [n for n, result in enumerate(results) if isinstance(result, StoreFullError)]
+        if full and self.reclaim_clock is not None and self.gc(self.reclaim_clock()):
+            # Expired objects made room: the refused ones get one more try.
+            for number, result in zip(full, self._retry([items[n] for n in full]), strict=True):
+                results[number] = result
+        return results
+
+    def _retry(self, items: Sequence[tuple[ObjectMeta, bytes | memoryview]],
+               ) -> list[PutResult | StoreError]:
+        clock, self.reclaim_clock = self.reclaim_clock, None
+        try:
+            return self.put_many(items)
+        finally:
+            self.reclaim_clock = clock
 
     def _prepared(self, pending: list[_Pending]) -> None:
         """Leave the preparing puts, joining the commit queue with `pending`."""
@@ -227,6 +262,9 @@ class FileStore:
                 self._io.sync([pending.temp], [])
         except OSError as error:
             self._io.unlink(pending.temp)
+            if error.errno in _FULL_ERRNOS:
+                LOG.warning("the card is full: an object could not be written")
+                return StoreFullError("the card is full")
             LOG.error("could not write an object: %s", error)
             return StoreError(f"could not store the object: {error}")
         return pending
@@ -266,11 +304,12 @@ class FileStore:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 usage: dict[bytes, int] = {}
+                free = self._free_bytes()  # this round's files are written: they are counted
                 for item in batch:
-                    self._admit(item, accepted, usage)
+                    self._admit(item, accepted, usage, free)
                 for item in accepted:
                     self._io.rename(item.temp, self.objects / item.row.ref)
-                index.insert(self._db, [item.row for item in accepted])
+                index.insert(self._db, [i.row for i in accepted if i.kind is Kind.CARGO])
                 self._db.execute("COMMIT")
                 if accepted:
                     # One flush for the whole round: object data, directory entries and the
@@ -280,17 +319,25 @@ class FileStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 for item in batch:
-                    item.error = StoreError(f"could not store the object: {error}")
+                    item.error = _commit_error(error)
                     item.result = None
+                    item.evicts = None
                 LOG.error("store commit failed: %s", error)
         for item in batch:
             if item.result is None or item.result.duplicate or item.error is not None:
                 self._io.unlink(item.temp)
+            for ref in item.evicts or ():
+                self._io.unlink(self.objects / ref)  # durable with the next round's flush
         for item in batch:
             if item.error is not None and item in accepted:
                 self._io.unlink(self.objects / item.row.ref)
 
-    def _admit(self, item: _Pending, accepted: list[_Pending], usage: dict[bytes, int]) -> None:
+    def _free_bytes(self) -> int:
+        info = os.statvfs(self.objects)
+        return info.f_bavail * info.f_frsize
+
+    def _admit(self, item: _Pending, accepted: list[_Pending], usage: dict[bytes, int],
+               free: int) -> None:
         """Decide one queued put; `usage` caches the round's totals (b"" = all senders)."""
         existing = index.find_duplicate(self._db, item.row.dedup_h)
         if existing is None:
@@ -299,19 +346,58 @@ class FileStore:
         if existing is not None:
             item.result = PutResult(ref=existing, duplicate=True)
             return
-        sender = item.row.sender_h
-        if sender not in usage:
-            total, usage[sender] = index.usage(self._db, sender)
-            usage.setdefault(b"", total)
         try:
-            self._quota.check(item.kind, item.row.size, usage[b""], usage[sender])
+            check_card(item.kind, free, self._quota.cca_reserve_bytes)
+            if item.kind is Kind.CCA:
+                self._admit_cca(item)
+            else:
+                self._charge(item, usage)
         except StoreFullError as error:
             item.error = error
             return
-        usage[b""] += item.row.size
-        usage[sender] += item.row.size
         item.result = PutResult(ref=item.row.ref, duplicate=False)
         accepted.append(item)
+
+    def _charge(self, item: _Pending, usage: dict[bytes, int]) -> None:
+        """Count a cargo against the quota (raising StoreFullError if it does not fit)."""
+        sender, cost = item.row.sender_h, allocated(item.row.size)
+        if sender not in usage:
+            total, usage[sender] = index.usage(self._db, sender)
+            usage.setdefault(b"", total)
+        self._quota.check(item.kind, cost, usage[b""], usage[sender])
+        usage[b""] += cost
+        usage[sender] += cost
+
+    def _admit_cca(self, item: _Pending) -> None:
+        """Insert a CCA now, replacing the sender's oldest beyond the caps; fair when full.
+
+        Inserted at once (inside the round's transaction) so that the caps count CCAs of the
+        same round, e.g. a flood from one key arriving over several calls.
+        """
+        row = item.row
+        self._db.execute("SAVEPOINT cca")  # a refused CCA evicts nothing
+        try:
+            evicts = index.oldest_ccas(self._db, row.sender_h, row.address_h,
+                                       CCAS_PER_ADDRESS - 1)
+            evicts += [ref for ref in index.oldest_ccas(self._db, row.sender_h, None,
+                                                        CCAS_PER_SENDER - 1) if ref not in evicts]
+            index.delete_refs(self._db, evicts)
+            while index.usage(self._db, b"")[0] + allocated(row.size) > self._quota.total_bytes:
+                # Full even with the reserve: take the room from whoever holds the most CCAs.
+                holder = index.biggest_cca_holder(self._db)
+                mine = len(index.oldest_ccas(self._db, row.sender_h, None, 0))
+                _refuse_unless(holder is not None and holder[1] > mine + 1)
+                assert holder is not None
+                victims = index.oldest_ccas(self._db, holder[0], None, holder[1] - 1)
+                index.delete_refs(self._db, victims)
+                evicts += victims
+            index.insert(self._db, [row])
+        except BaseException:
+            self._db.execute("ROLLBACK TO cca")
+            self._db.execute("RELEASE cca")
+            raise
+        self._db.execute("RELEASE cca")
+        item.evicts = evicts
 
     def _sync(self, files: list[Path]) -> None:
         index_files = [self.root / "index.sqlite", self.root / "index.sqlite-wal"]
@@ -387,17 +473,39 @@ class FileStore:
         return {item.meta.internet_address for item in found if item.meta.internet_address}
 
     def gc(self, now: datetime) -> int:
-        """Delete every expired object; return how many."""
-        with self._read_lock:
-            refs = [r for (r,) in self._reader.execute(
-                "SELECT ref FROM objects WHERE expiry < ?", (unexpired_bound(now),))]
-        return sum(self.delete(ref) for ref in refs)
+        """Delete every object expired at `now`, a few thousand per transaction; return how many.
+
+        Files are unlinked after their rows' commit and flushed once at the end: a crash in
+        between leaves orphan files, which recovery removes.
+        """
+        reclaimed = 0
+        while True:
+            with self._lock:
+                refs = index.expired_refs(self._db, unexpired_bound(now), RECLAIM_CHUNK)
+                if refs:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        index.delete_refs(self._db, refs)
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+            for ref in refs:
+                self._io.unlink(self.objects / ref)
+            reclaimed += len(refs)
+            if len(refs) < RECLAIM_CHUNK:
+                break
+        if reclaimed:
+            self._sync([])
+            LOG.info("reclaimed %d expired objects", reclaimed)
+        return reclaimed
 
     def stats(self) -> StoreStats:
         """Return counts, sizes, quota and free space."""
         with self._read_lock:
             by_kind = index.counts(self._reader)
-        return _stats(by_kind, self._quota.total_bytes, self.root, self.quarantine)
+            used = index.usage(self._reader, b"")[0]
+        return _stats(by_kind, used, self._quota.total_bytes, self.root, self.quarantine)
 
     # ---- maintenance -----------------------------------------------------------------------
 
@@ -438,14 +546,34 @@ class FileStore:
     def wipe(self) -> None:
         """Crypto-erase: destroy the key first (everything is unreadable), then delete the data."""
         destroy_master_key(self.data_dir)
-        self.close()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def close(self) -> None:
-        """Close the index."""
         with self._lock, self._read_lock:
             self._db.close()
             self._reader.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._owner.release()  # last: nobody may open the store while it is being deleted
+
+    def close(self) -> None:
+        """Close the index and give up ownership."""
+        with self._lock, self._read_lock:
+            self._db.close()
+            self._reader.close()
+        self._owner.release()
+
+
+def _refuse_unless(room_can_be_made: bool) -> None:
+    """Refuse a CCA when no other sender holds more CCAs than it would."""
+    if not room_can_be_made:
+        raise StoreFullError("the store is full, even its reserve for CCAs")
+
+
+def _commit_error(error: OSError | sqlite3.Error) -> StoreError:
+    """Return what a failed commit round means for each of its puts."""
+    full = (isinstance(error, OSError) and error.errno in _FULL_ERRNOS) or (
+        isinstance(error, sqlite3.Error)
+        and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL)
+    if full:
+        return StoreFullError("the card is full")
+    return StoreError(f"could not store the object: {error}")
 
 
 def filesystem_bytes(path: Path) -> int:
@@ -454,7 +582,7 @@ def filesystem_bytes(path: Path) -> int:
     return info.f_blocks * info.f_frsize
 
 
-def _stats(by_kind: dict[tuple[str, str], tuple[int, int]], quota: int, root: Path,
+def _stats(by_kind: dict[tuple[str, str], tuple[int, int]], used: int, quota: int, root: Path,
            quarantine: Path) -> StoreStats:
     def count(kind: Kind, direction: Direction | None = None) -> int:
         return sum(n for (k, d), (n, _) in by_kind.items()
@@ -464,11 +592,16 @@ def _stats(by_kind: dict[tuple[str, str], tuple[int, int]], quota: int, root: Pa
     return StoreStats(
         cargo_to_internet=count(Kind.CARGO, Direction.TO_INTERNET),
         cargo_to_private=count(Kind.CARGO, Direction.TO_PRIVATE), ccas=count(Kind.CCA),
-        bytes=sum(size for _, size in by_kind.values()), quota_bytes=quota,
-        free_bytes=info.f_bavail * info.f_frsize, quarantined=quarantined)
+        bytes=used, quota_bytes=quota, free_bytes=info.f_bavail * info.f_frsize,
+        quarantined=quarantined, payload_bytes=sum(size for _, size in by_kind.values()))
 
 
-def read_stats(data_dir: Path, quota_fraction: float = 0.8) -> StoreStats:
+def quota_total(store_dir: Path, quota_bytes: int, quota_fraction: float) -> int:
+    """Return the quota in bytes: as configured, or a fraction of the filesystem."""
+    return quota_bytes or int(quota_fraction * filesystem_bytes(store_dir))
+
+
+def read_stats(data_dir: Path, quota_bytes: int = 0, quota_fraction: float = 0.8) -> StoreStats:
     """Return the store's counts without the key, even while another process has it open."""
     root = Path(data_dir) / "store"
     database = root / "index.sqlite"
@@ -477,7 +610,8 @@ def read_stats(data_dir: Path, quota_fraction: float = 0.8) -> StoreStats:
     connection = index.connect(database, readonly=True)
     try:
         by_kind = index.counts(connection)
+        used = index.usage(connection, b"")[0]
     finally:
         connection.close()
-    return _stats(by_kind, int(quota_fraction * filesystem_bytes(root)), root,
+    return _stats(by_kind, used, quota_total(root, quota_bytes, quota_fraction), root,
                   root / "quarantine")

@@ -1,9 +1,11 @@
 """The SQLite index: lookups by keyed hashes, expiry and size in the clear, metadata sealed."""
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from courier.store.policy import WAL_LIMIT_BYTES, allocated_sql
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -22,21 +24,24 @@ CREATE INDEX IF NOT EXISTS by_recipient ON objects (recipient_h, direction, kind
 CREATE INDEX IF NOT EXISTS by_address ON objects (address_h, direction, kind, expiry);
 CREATE INDEX IF NOT EXISTS by_sender ON objects (sender_h);
 CREATE INDEX IF NOT EXISTS by_expiry ON objects (expiry);
--- Bytes stored per sender (keyed hash) and in all (key X''), kept by triggers so quota checks
--- cost O(1) whatever the number of objects.
-CREATE TABLE IF NOT EXISTS usage (sender_h BLOB PRIMARY KEY, bytes INTEGER NOT NULL);
-CREATE TRIGGER IF NOT EXISTS usage_add AFTER INSERT ON objects BEGIN
-    INSERT INTO usage VALUES (NEW.sender_h, NEW.size)
-        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + NEW.size;
-    INSERT INTO usage VALUES (X'', NEW.size)
-        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + NEW.size;
-END;
 -- Choices made once for the life of the store, e.g. its cipher.
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS usage_remove AFTER DELETE ON objects BEGIN
-    UPDATE usage SET bytes = bytes - OLD.size WHERE sender_h IN (OLD.sender_h, X'');
-END;
 """
+# Bytes each sender's objects take on the card (keyed hash) and all objects (key X''): whole
+# blocks plus an index row each, kept by triggers so quota checks cost O(1).
+USAGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS usage (sender_h BLOB PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS usage_add_allocated AFTER INSERT ON objects BEGIN
+    INSERT INTO usage VALUES (NEW.sender_h, COST_NEW)
+        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + COST_NEW;
+    INSERT INTO usage VALUES (X'', COST_NEW)
+        ON CONFLICT(sender_h) DO UPDATE SET bytes = bytes + COST_NEW;
+END;
+CREATE TRIGGER IF NOT EXISTS usage_remove_allocated AFTER DELETE ON objects BEGIN
+    UPDATE usage SET bytes = bytes - COST_OLD WHERE sender_h IN (OLD.sender_h, X'');
+END;
+""".replace("COST_NEW", allocated_sql("NEW.size")).replace("COST_OLD", allocated_sql("OLD.size"))
+ACCOUNTING = "allocated-v1"  # what `usage` counts; stores made before counted object sizes
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,32 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if not readonly:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(SCHEMA)
+        # The WAL file shrinks back to this after a checkpoint: it is part of the card's headroom.
+        connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        connection.executescript(SCHEMA + USAGE_SCHEMA)
     return connection
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring an older store's accounting up to date (once; atomic)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("DROP TRIGGER IF EXISTS usage_add")  # counted sizes, not blocks
+        connection.execute("DROP TRIGGER IF EXISTS usage_remove")
+        row = connection.execute("SELECT value FROM settings WHERE name = 'accounting'").fetchone()
+        if row is None or row[0] != ACCOUNTING:
+            connection.execute("DELETE FROM usage")
+            cost = allocated_sql("size")  # constants only
+            connection.execute(f"INSERT INTO usage SELECT sender_h, SUM({cost}) "  # noqa: S608
+                               "FROM objects GROUP BY sender_h")
+            connection.execute(f"INSERT INTO usage SELECT X'', "  # noqa: S608
+                               f"COALESCE(SUM({cost}), 0) FROM objects")
+            connection.execute("INSERT OR REPLACE INTO settings VALUES ('accounting', ?)",
+                               (ACCOUNTING,))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def settle(connection: sqlite3.Connection, name: str, choose: Callable[[], str]) -> str:
@@ -120,3 +149,32 @@ def counts(connection: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, i
     return {(kind, direction): (int(n), int(size)) for kind, direction, n, size in
             connection.execute("SELECT kind, direction, COUNT(*), COALESCE(SUM(size), 0) "
                                "FROM objects GROUP BY kind, direction")}
+
+
+def expired_refs(connection: sqlite3.Connection, bound: int, limit: int) -> list[str]:
+    """Return up to `limit` refs of objects whose expiry is before `bound`."""
+    return [str(ref) for (ref,) in connection.execute(
+        "SELECT ref FROM objects WHERE expiry < ? ORDER BY expiry LIMIT ?", (bound, limit))]
+
+
+def delete_refs(connection: sqlite3.Connection, refs: Sequence[str]) -> None:
+    """Delete these rows (inside the caller's transaction)."""
+    connection.executemany("DELETE FROM objects WHERE ref = ?", [(ref,) for ref in refs])
+
+
+def oldest_ccas(connection: sqlite3.Connection, sender_h: bytes, address_h: bytes | None,
+                keep: int) -> list[str]:
+    """Return the refs of a sender's CCAs (for one address, or all) beyond the `keep` newest."""
+    where, args = "kind = 'cca' AND sender_h = ?", [sender_h]
+    if address_h is not None:
+        where, args = where + " AND address_h = ?", [sender_h, address_h]
+    rows = connection.execute(f"SELECT ref FROM objects WHERE {where} "  # noqa: S608
+                              "ORDER BY expiry DESC, rowid DESC", args).fetchall()
+    return [str(ref) for (ref,) in rows[keep:]]
+
+
+def biggest_cca_holder(connection: sqlite3.Connection) -> tuple[bytes, int] | None:
+    """Return the sender holding the most CCAs, and how many."""
+    row = connection.execute("SELECT sender_h, COUNT(*) AS n FROM objects WHERE kind = 'cca' "
+                             "GROUP BY sender_h ORDER BY n DESC LIMIT 1").fetchone()
+    return None if row is None else (bytes(row[0]), int(row[1]))

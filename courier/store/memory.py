@@ -14,9 +14,10 @@ from courier.store.model import (
     ObjectNotFoundError,
     PutResult,
     StoredObject,
+    StoreFullError,
     StoreStats,
 )
-from courier.store.policy import Quota
+from courier.store.policy import CCAS_PER_ADDRESS, CCAS_PER_SENDER, Quota, allocated
 
 
 class MemoryStore:
@@ -44,10 +45,11 @@ class MemoryStore:
             key = (meta.sender_id, meta.message_id)
             if key in self._dedup:
                 return PutResult(self._dedup[key], duplicate=True)
-            used = sum(len(d) for _, d, _ in self._objects.values())
-            sender_used = sum(len(d) for m, d, _ in self._objects.values()
-                              if m.sender_id == meta.sender_id)
-            self._quota.check(meta.kind, len(data), used, sender_used)
+            if meta.kind is Kind.CCA:
+                self._make_room_for_cca(meta, allocated(len(data)))
+            else:
+                self._quota.check(meta.kind, allocated(len(data)), self._used(),
+                                  self._used(meta.sender_id))
             ref = secrets.token_hex(16)
             self._sequence += 1
             self._objects[ref] = (meta, bytes(data), self._sequence)
@@ -64,6 +66,36 @@ class MemoryStore:
             except StoreError as error:
                 outcomes.append(error)
         return outcomes
+
+    def _used(self, sender: str | None = None) -> int:
+        return sum(allocated(len(d)) for m, d, _ in self._objects.values()
+                   if sender is None or m.sender_id == sender)
+
+    def _ccas(self, sender: str, address: str | None = None) -> list[str]:
+        """Return a sender's CCA refs (for one address, or all), newest first."""
+        found = [(m.expiry, seq, ref) for ref, (m, _, seq) in self._objects.items()
+                 if m.kind is Kind.CCA and m.sender_id == sender
+                 and (address is None or m.internet_address == address)]
+        return [ref for _, _, ref in sorted(found, reverse=True)]
+
+    def _make_room_for_cca(self, meta: ObjectMeta, cost: int) -> None:
+        """Apply FileStore's CCA caps and fairness (see FileStore._admit_cca)."""
+        evicts = self._ccas(meta.sender_id, meta.internet_address)[CCAS_PER_ADDRESS - 1:]
+        evicts += [r for r in self._ccas(meta.sender_id)[CCAS_PER_SENDER - 1:]
+                   if r not in evicts]
+        removed = {ref: self._objects[ref] for ref in evicts}
+        for ref in evicts:
+            self._objects.pop(ref)
+        while self._used() + cost > self._quota.total_bytes:
+            senders = [m.sender_id for m, _, _ in self._objects.values() if m.kind is Kind.CCA]
+            holder = max(set(senders), key=senders.count, default=None)
+            if holder is None or senders.count(holder) <= len(self._ccas(meta.sender_id)) + 1:
+                self._objects.update(removed)
+                raise StoreFullError("the store is full, even its reserve for CCAs")
+            victim = self._ccas(holder)[-1]
+            removed[victim] = self._objects.pop(victim)
+        for entry in removed.values():
+            self._dedup.pop((entry[0].sender_id, entry[0].message_id), None)
 
     def get(self, ref: str) -> bytes:
         """Return an object's bytes."""
@@ -120,14 +152,15 @@ class MemoryStore:
         """Return counts and sizes."""
         with self._lock:
             metas = [(m, len(d)) for m, d, _ in self._objects.values()]
-        total = sum(size for _, size in metas)
+        total = sum(allocated(size) for _, size in metas)
         return StoreStats(
             cargo_to_internet=sum(1 for m, _ in metas if m.kind is Kind.CARGO
                                   and m.direction is Direction.TO_INTERNET),
             cargo_to_private=sum(1 for m, _ in metas if m.kind is Kind.CARGO
                                  and m.direction is Direction.TO_PRIVATE),
             ccas=sum(1 for m, _ in metas if m.kind is Kind.CCA), bytes=total,
-            quota_bytes=self._quota.total_bytes, free_bytes=self._quota.total_bytes - total)
+            quota_bytes=self._quota.total_bytes, free_bytes=self._quota.total_bytes - total,
+            payload_bytes=sum(size for _, size in metas))
 
     def wipe(self) -> None:
         """Forget everything."""

@@ -72,10 +72,11 @@ class StoreStats:
     cargo_to_internet: int
     cargo_to_private: int
     ccas: int
-    bytes: int
+    bytes: int  # what the objects take on the card (whole blocks and index rows)
     quota_bytes: int
     free_bytes: int
     quarantined: int = 0
+    payload_bytes: int = 0  # the objects' own sizes
 
 
 class StoreFullError(StoreError):

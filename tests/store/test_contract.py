@@ -14,6 +14,8 @@ from courier.store import (
 )
 from tests.store.conftest import NOW, MiB, meta
 
+SIX = 6 * MiB - 8192  # an object taking exactly 6 MiB on the card
+
 
 def test_put_get_delete_round_trip(store: CargoStore) -> None:
     result = store.put(meta(), b"cargo bytes")
@@ -66,8 +68,9 @@ def test_selection_by_internet_address_and_kind(store: CargoStore) -> None:
 
 
 def test_full_store_refuses_cargo_but_accepts_ccas_and_loses_nothing(store: CargoStore) -> None:
-    # quota 64 MiB, reserve 4 MiB, per sender 50%: fill with two senders.
-    kept = [store.put(meta(sender=f"0{i % 2}", message_id=f"m{i}"), bytes([i]) * 6 * MiB).ref
+    # quota 64 MiB, reserve 4 MiB, per sender 50%: fill with two senders (each object takes
+    # 6 MiB on the card: its blocks and its index row).
+    kept = [store.put(meta(sender=f"0{i % 2}", message_id=f"m{i}"), bytes([i]) * SIX).ref
             for i in range(10)]
     with pytest.raises(StoreFullError):
         store.put(meta(sender="0e", message_id="over"), b"x" * MiB)
@@ -75,7 +78,7 @@ def test_full_store_refuses_cargo_but_accepts_ccas_and_loses_nothing(store: Carg
                          message_id="cca"), b"c" * 4096)
     assert not cca.duplicate
     for i, ref in enumerate(kept):
-        assert store.get(ref) == bytes([i]) * 6 * MiB
+        assert store.get(ref) == bytes([i]) * SIX
     stats = store.stats()
     assert (stats.cargo_to_private, stats.ccas) == (10, 1)
 
@@ -137,5 +140,6 @@ def test_stats_count_by_kind_and_direction(store: CargoStore) -> None:
     store.put(meta(message_id="c", kind=Kind.CCA, direction=Direction.TO_INTERNET,
                    address="g.example"), b"12")
     stats = store.stats()
-    assert (stats.cargo_to_private, stats.cargo_to_internet, stats.ccas, stats.bytes) == \
+    assert (stats.cargo_to_private, stats.cargo_to_internet, stats.ccas, stats.payload_bytes) == \
         (1, 1, 1, 8)
+    assert stats.bytes == 3 * (4096 + 1024)  # a block and an index row each, on the card

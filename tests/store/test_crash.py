@@ -159,6 +159,7 @@ def test_every_crash_point_recovers(tmp_path: Path, lose_renames: bool, torn: bo
             _scenario(store, acked, deleted, attempted)
         store._db.close()
         store._reader.close()
+        store._owner.release()  # as the dead process's descriptors are
         _check_recovered(data_dir, acked, deleted, attempted)
 
 
