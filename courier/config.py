@@ -90,6 +90,9 @@ class ClockConfig:
     """Tolerance for senders' clocks and our own."""
 
     drift_tolerance_seconds: int = 7200
+    # systemd-timesyncd creates this once it has synchronised the system clock: network time.
+    ntp_flag: str = "/run/systemd/timesync/synchronized"
+    ntp_check_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def check_config(config: Config) -> list[str]:
          "[store] reclaim_interval_seconds must be positive"),
         (config.session.idle_close_seconds >= 0,
          "[session] idle_close_seconds must not be negative"),
+        (config.clock.ntp_check_seconds > 0, "[clock] ntp_check_seconds must be positive"),
         (config.clock.drift_tolerance_seconds >= 0,
          "[clock] drift_tolerance_seconds must not be negative"),
         (config.internet.concurrency >= 1, "[internet] concurrency must be at least 1"),

@@ -78,13 +78,15 @@ class Daemon:
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
         clock = self.trusted_clock
+        flag = Path(self.config.clock.ntp_flag)
         if clock is None:
-            clock = self.trusted_clock = await asyncio.to_thread(open_clock, self.data_dir)
+            clock = self.trusted_clock = await asyncio.to_thread(open_clock, self.data_dir, flag)
         system = self.clock
         self.clock = lambda: clock.effective_now(system(), time.monotonic())
-        self.upkeep = Upkeep(lambda: self.store, clock, system, ntp_synchronized,
-                             UpkeepSettings(reclaim_every=float(
-                                 self.config.store.reclaim_interval_seconds)))
+        self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
+                             UpkeepSettings(
+                                 reclaim_every=float(self.config.store.reclaim_interval_seconds),
+                                 ntp_check_every=float(self.config.clock.ntp_check_seconds)))
         self.store = await asyncio.to_thread(open_store, self.config, self.data_dir)
         self.store.reclaim_clock = self.clock  # before answering "full", reclaim at this time
         await self.upkeep.reclaim()

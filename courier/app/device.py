@@ -33,14 +33,14 @@ def open_store(config: Config, data_dir: Path) -> FileStore:
                           per_sender_fraction=settings.per_sender_fraction)
 
 
-def open_clock(data_dir: Path) -> TrustedClock:
+def open_clock(data_dir: Path, ntp_flag: Path) -> TrustedClock:
     """Load the saved lower bound of time and set it from the RTC and NTP when available."""
     monotonic = time.monotonic()
     clock = TrustedClock.load(data_dir / "state", monotonic)
     rtc = read_rtc()
     if rtc is not None:
         clock.observe_rtc(rtc, monotonic)
-    if ntp_synchronized():
+    if ntp_synchronized(ntp_flag):
         clock.observe_network(datetime.now(UTC), monotonic)
     LOG.info("clock: %s (source %s)", "trusted" if clock.trusted else "untrusted", clock.source)
     return clock

@@ -47,6 +47,10 @@ READ_HOLD = 1.0
 # Cargo on its way out counts too, from the store read until the gateway acks it; a gateway
 # that stops reading or acking stops counting after SEND_HOLD seconds.
 SEND_HOLD = 1.0
+# A delivery left unacknowledged (refused for a date while our clock is untrusted, or not
+# stored) keeps the JS client waiting for its ack, without a deadline: once nothing more arrives
+# for this long, the call ends with OK after the acks of everything stored.
+UNANSWERED_GRACE = 2.0
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
@@ -71,6 +75,21 @@ def _deadline_left(context: Context) -> float | None:
         return None
     # Stop early enough that the last message and the trailers reach the client in time.
     return remaining - max(0.4, 0.15 * remaining)
+
+
+async def _read_unless_stuck(context: Context, unanswered: asyncio.Event) -> object:
+    """Return the next message, or None if none came within the grace once `unanswered`."""
+    read = asyncio.ensure_future(context.read())
+    try:
+        if not unanswered.is_set():
+            waiter = asyncio.ensure_future(unanswered.wait())
+            await asyncio.wait({read, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        done, _ = await asyncio.wait({read}, timeout=UNANSWERED_GRACE)
+        return read.result() if done else None
+    finally:
+        if not read.done():
+            read.cancel()
 
 
 class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
@@ -131,13 +150,14 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         """Read deliveries for the batch workers, then wait for them; True if one was bad."""
         inbox = Inbox(INBOX_CARGO)
         full = asyncio.Event()
-        workers = [asyncio.create_task(self._work(inbox, acks, full))
+        unanswered = asyncio.Event()  # a delivery was left without an ack
+        workers = [asyncio.create_task(self._work(inbox, acks, full, unanswered))
                    for _ in range(PARALLEL_BATCHES)]
         malformed = False
         try:
             while not full.is_set():
                 try:
-                    received = await self._receive(context)
+                    received = await self._receive(context, unanswered)
                 except WireError as error:
                     self.counters.reject("malformed_delivery")
                     LOG.info("ended a delivery call: %s", error)
@@ -158,12 +178,14 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         return malformed
 
     async def _work(self, inbox: Inbox, acks: "asyncio.Queue[tuple[str, bool] | None]",
-                    full: asyncio.Event) -> None:
+                    full: asyncio.Event, unanswered: asyncio.Event) -> None:
         """Validate and store what the inbox holds, a batch at a time, and queue the acks."""
         while (batch := await inbox.take(BATCH_CARGO, BATCH_BYTES)) is not None:
             try:
                 if not full.is_set():
                     outcomes = await self._accept([delivery for delivery, _ in batch], full)
+                    if not all(outcomes):
+                        unanswered.set()
                     # Ids only: a loop variable would keep the last cargo alive (outside the
                     # budget) while this worker waits for its next batch.
                     for delivery_id in [delivery.id for (delivery, _), acked
@@ -175,12 +197,16 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 _release(batch)  # in a function: a loop variable here would keep a cargo alive
                 del batch
 
-    async def _receive(self, context: Context) -> Item | None:
-        """Read the next delivery within the in-hand budget; None once the client half-closed."""
+    async def _receive(self, context: Context, unanswered: asyncio.Event) -> Item | None:
+        """Read the next delivery within the in-hand budget; None once the client half-closed.
+
+        Also None when a delivery was left unacknowledged and nothing more came within
+        UNANSWERED_GRACE: the client is waiting for that ack (the JS client never half-closes).
+        """
         claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
         try:
-            delivery = await context.read()
-            if isinstance(delivery, Received):  # else grpc.aio.EOF
+            delivery = await _read_unless_stuck(context, unanswered)
+            if isinstance(delivery, Received):  # else grpc.aio.EOF, or None
                 await claim.settle(len(delivery.span.source))
                 return delivery, claim
         except BaseException:

@@ -1,5 +1,6 @@
 """A real `courier run` on loopback, and the official JS private gateway to talk to it."""
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from courier.store import FileStore
 from tests.conftest import JS_DIR, REPO, node_available
 
 DRIVER = JS_DIR / "private-gateway" / "driver.mjs"
@@ -64,6 +66,18 @@ class Courier:
                              cwd=REPO, capture_output=True, text=True, check=True, timeout=30)
         return json.loads(out.stdout)  # type: ignore[no-any-return]
 
+    @contextlib.contextmanager
+    def offline(self) -> Iterator[FileStore]:
+        """Stop the daemon, lend its store (it has one owner at a time), then restart it."""
+        assert self.stop() == 0, self.log.read_text()[-3000:]
+        store = FileStore.open(self.data_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+            port = int(self.host.rsplit(":", 1)[1])
+            self.process = start_courier(self.data_dir, self.log, port).process
+
     def stop(self) -> int:
         """SIGTERM and wait; return the exit status."""
         if self.process.poll() is None:
@@ -76,18 +90,19 @@ class Courier:
         return self.process.returncode
 
 
-def start_courier(data_dir: Path, log: Path) -> Courier:
-    """Start `courier run` on a free loopback port and wait until it serves."""
-    port = free_port()
+def start_courier(data_dir: Path, log: Path, port: int | None = None) -> Courier:
+    """Start `courier run` on a loopback port (a free one by default) and wait until it serves."""
+    port = port or free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log.open("wb") as out:
+    started = log.read_text(errors="replace").count("serving CogRPC") if log.exists() else 0
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "courier", "run", "--config", "/nonexistent", "--data-dir",
              str(data_dir), "--hardware", "sim", "--no-network", "--listen",
              f"127.0.0.1:{port}", "--tls-address", "127.0.0.1"],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 30
-    while "serving CogRPC" not in log.read_text(errors="replace"):
+    while log.read_text(errors="replace").count("serving CogRPC") <= started:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             process.wait()

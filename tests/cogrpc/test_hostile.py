@@ -15,7 +15,7 @@ import pytest
 
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.protocol import parse_message
-from courier.store import Direction, FileStore, ObjectMeta
+from courier.store import Direction, ObjectMeta
 from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, Courier, node
 
 pytestmark = pytest.mark.interop
@@ -230,15 +230,12 @@ def test_gateways_that_collect_and_never_read_hold_up_no_one(
     big = node("make-world", str(folder), json.dumps(
         {"gateways": 1, "outbound": [], "inbound": [NEAR_LIMIT_PAYLOAD]}))
     gateway_a = big["gateways"][0]  # type: ignore[index]
-    store = FileStore.open(courier.data_dir)
-    try:
+    with courier.offline() as store:
         raw = (folder / gateway_a["inbound"][0]).read_bytes()
         store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
         for name in world["gateways"][1]["inbound"]:  # type: ignore[index]
             raw = (Path(str(world["dir"])) / name).read_bytes()
             store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
-    finally:
-        store.close()
     header = "Relaynet-CCA " + base64.b64encode((folder / gateway_a["cca"]).read_bytes()).decode()
     channels = [_channel(courier) for _ in range(2)]
     stalled = [cogrpc_pb2_grpc.CargoRelayStub(channel).CollectCargo(

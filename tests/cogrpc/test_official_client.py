@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from courier.protocol import parse_message
-from courier.store import Direction, FileStore, Kind, ObjectMeta
+from courier.store import Direction, Kind, ObjectMeta
 from tests.cogrpc.conftest import Courier, node
 
 pytestmark = pytest.mark.interop
@@ -20,16 +20,13 @@ def _files(world: dict[str, object], gateway: int, kind: str) -> list[str]:
 
 def _put_inbound(courier: Courier, world: dict[str, object], gateway: int) -> dict[str, str]:
     """Store the Internet gateway's replies for one private gateway, as an Internet sync would."""
-    store = FileStore.open(courier.data_dir)
     digests = {}
-    try:
+    with courier.offline() as store:
         for name in _files(world, gateway, "inbound"):
             raw = Path(name).read_bytes()
             message = parse_message(raw)
             store.put(ObjectMeta.from_message(message, Direction.TO_PRIVATE), raw)
             digests[message.id] = hashlib.sha256(raw).hexdigest()
-    finally:
-        store.close()
     return digests
 
 
@@ -42,12 +39,9 @@ def test_delivery_of_many_cargo_including_one_near_9_mib(
     assert sorted(answer["acked"]) == sorted(files), answer  # type: ignore[arg-type]
     status = courier.status()
     assert status["cargo_to_internet"] == len(files)
-    store = FileStore.open(courier.data_dir)
-    try:
+    with courier.offline() as store:
         held = store.select_for_address("gateway.example", datetime.now(UTC), Kind.CARGO)
         stored = sorted(hashlib.sha256(store.get(o.ref)).hexdigest() for o in held)
-    finally:
-        store.close()
     assert stored == sorted(hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files)
 
 
