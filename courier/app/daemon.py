@@ -1,6 +1,7 @@
 """The daemon: the store and the CogRPC server (with the panel and network when enabled)."""
 
 import asyncio
+import dataclasses
 import importlib
 import ipaddress
 import logging
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from courier.app.control import Emit, serve, socket_path
 from courier.app.device import (
     hotspot_request,
     initial_status,
@@ -72,6 +74,7 @@ class Daemon:
     wiped: bool = False
     advertiser: "CogrpcAdvertiser | None" = None
     upkeep: Upkeep | None = None
+    _sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one Internet sync at a time
     _stats: StoreStats | None = None
     _stats_at: float = 0.0
 
@@ -132,11 +135,13 @@ class Daemon:
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
         upkeep = asyncio.create_task(self.upkeep.run())
+        control = await serve(socket_path(self.data_dir), self._control)
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
         finally:
             notify("STOPPING=1")
+            control.close()
             await stop_task(panel)
             await stop_task(upkeep)
             await stop_task(watchdog)
@@ -239,9 +244,24 @@ class Daemon:
         """Run one Internet sync with the daemon's own store; report success."""
         from courier.app.internet_sync import sync_with  # noqa: PLC0415 - grpc client, dnspython
 
-        if self.store is None:
-            return False
-        return bool(await sync_with(self.config, self.store, self.data_dir))
+        async with self._sync_lock:
+            if self.store is None:
+                return False
+            return bool(await sync_with(self.config, self.store, self.data_dir))
+
+    async def _control(self, request: dict[str, Any], emit: Emit) -> dict[str, Any]:
+        """Answer `courier sync-internet` (and nothing else) on the control socket."""
+        from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
+
+        if request.get("command") != "sync-internet":
+            return {"error": f"unknown command {str(request.get('command'))[:40]!r}"}
+        async with self._sync_lock:
+            if self.store is None:
+                return {"error": "the store was wiped"}
+            LOG.info("Internet sync asked for on the control socket")
+            report = await sync_with(self.config, self.store, self.data_dir, request,
+                                     lambda p: emit({"progress": dataclasses.asdict(p)}))
+        return {"report": report_lines(report)}
 
     async def _wipe(self) -> None:
         """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""

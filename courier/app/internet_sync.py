@@ -1,6 +1,7 @@
 """One Internet sync: deliver cargo to each Internet gateway, then collect with the stored CCAs."""
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -8,11 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 from courier.cogrpc.client import collect, deliver, open_channel
-from courier.config import Config
+from courier.config import Config, parse_endpoint
 from courier.errors import CourierError, ProtocolError
 from courier.net.srv import Target, resolve
 from courier.protocol import MessageType, parse_message, validate_message
@@ -209,11 +211,30 @@ async def run_sync(store: FileStore, data_dir: Path, options: SyncOptions,
     return SyncReport(list(reports))
 
 
-async def sync_with(config: Config, store: FileStore, data_dir: Path) -> SyncReport:
-    """Run one sync with the configuration's gateways and CA file, on the daemon's store."""
+def options_from(config: Config, request: Mapping[str, Any] | None = None) -> SyncOptions:
+    """Return the sync options: the configuration's, with a request's overrides on top."""
+    request = request or {}
     internet = config.internet
-    ca_pem = Path(internet.ca_file).read_bytes() if internet.ca_file else None
-    options = SyncOptions(overrides=dict(internet.gateways), ca_pem=ca_pem,
-                          reply_wait=internet.reply_wait_seconds,
-                          concurrency=internet.concurrency)
-    return await run_sync(store, data_dir, options)
+    overrides = {**internet.gateways, **dict(request.get("gateways") or {})}
+    ca_pem = request.get("ca_pem")
+    if ca_pem is None and internet.ca_file:
+        ca_pem = Path(internet.ca_file).read_text()
+    reply_wait = request.get("reply_wait")
+    dns = request.get("dns")
+    return SyncOptions(
+        overrides=overrides, ca_pem=ca_pem.encode() if ca_pem else None,
+        reply_wait=internet.reply_wait_seconds if reply_wait is None else float(reply_wait),
+        concurrency=internet.concurrency, nameserver=parse_endpoint(dns) if dns else None,
+        timeout=float(request.get("timeout") or CALL_TIMEOUT))
+
+
+def report_lines(report: SyncReport) -> list[dict[str, Any]]:
+    """Return the report as JSON-ready dicts (what the control socket sends)."""
+    return [{**dataclasses.asdict(g), "ok": g.ok} for g in report.gateways]
+
+
+async def sync_with(config: Config, store: FileStore, data_dir: Path,
+                    request: Mapping[str, Any] | None = None,
+                    progress: Callable[[Progress], None] | None = None) -> SyncReport:
+    """Run one sync on the daemon's store (from a press, or asked over the control socket)."""
+    return await run_sync(store, data_dir, options_from(config, request), progress)

@@ -2,10 +2,14 @@
 
 import argparse
 import asyncio
+import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from courier.config import DEFAULT_CONFIG_FILE, load_config, parse_endpoint
+from courier.config import DEFAULT_CONFIG_FILE, Config, load_config, parse_endpoint
+from courier.errors import StoreError
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -25,45 +29,67 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from courier.app.device import open_store  # noqa: PLC0415
-    from courier.app.internet_sync import Progress, SyncOptions, run_sync  # noqa: PLC0415
+    from courier.app.control import ask, socket_path  # noqa: PLC0415
 
     config = load_config(args.config)
     data_dir = args.data_dir or Path(config.device.data_dir)
-    overrides = dict(config.internet.gateways)
+    gateways: dict[str, str] = {}
     for item in args.gateway:
         address, _, endpoint = item.partition("=")
         if not address or parse_endpoint(endpoint) is None:
             print(f"courier: --gateway {item!r} is not ADDRESS=HOST:PORT", file=sys.stderr)
             return 2
-        overrides[address] = endpoint
-    ca_file = args.ca_file or (Path(config.internet.ca_file) if config.internet.ca_file else None)
-    options = SyncOptions(
-        overrides=overrides, ca_pem=ca_file.read_bytes() if ca_file else None,
-        reply_wait=config.internet.reply_wait_seconds if args.reply_wait is None
-        else args.reply_wait, concurrency=config.internet.concurrency,
-        nameserver=parse_endpoint(args.dns) if args.dns else None, timeout=args.timeout)
+        gateways[address] = endpoint
+    request: dict[str, Any] = {
+        "command": "sync-internet", "gateways": gateways,
+        "ca_pem": args.ca_file.read_text() if args.ca_file else None,
+        "reply_wait": args.reply_wait, "timeout": args.timeout, "dns": args.dns}
     tty = sys.stdout.isatty()
 
-    def show(progress: Progress) -> None:
-        line = f"{progress.gateway}: {progress.phase}"
-        if progress.items_total:
-            line += (f" {progress.items_done}/{progress.items_total} cargo, "
-                     f"{progress.bytes_done / 1e6:.1f}/{progress.bytes_total / 1e6:.1f} MB")
+    def show(progress: dict[str, Any]) -> None:
+        line = f"{progress['gateway']}: {progress['phase']}"
+        if progress.get("items_total"):
+            line += (f" {progress['items_done']}/{progress['items_total']} cargo, "
+                     f"{progress['bytes_done'] / 1e6:.1f}/{progress['bytes_total'] / 1e6:.1f} MB")
         print(("\r\033[K" + line) if tty else line, end="" if tty else "\n", flush=True)
 
-    store = open_store(config, data_dir)
-    try:
-        report = asyncio.run(run_sync(store, data_dir, options, show))
-    finally:
-        store.close()
+    # The daemon owns the store: ask it; without a daemon, open the store here.
+    answer = asyncio.run(ask(socket_path(data_dir), request, show))
+    if answer is None:
+        answer = _sync_here(config, data_dir, request, show)
     if tty:
         print()
-    if not report.gateways:
+    if "error" in answer:
+        print(f"courier: {answer['error']}", file=sys.stderr)
+        return 2
+    return _summary(answer["report"])
+
+
+def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
+               show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Sync with the store opened by this process (no daemon is running)."""
+    from courier.app.device import open_store  # noqa: PLC0415
+    from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
+
+    try:
+        store = open_store(config, data_dir)
+    except StoreError as error:
+        return {"error": str(error)}
+    try:
+        report = asyncio.run(sync_with(config, store, data_dir, request,
+                                       lambda p: show(dataclasses.asdict(p))))
+    finally:
+        store.close()
+    return {"report": report_lines(report)}
+
+
+def _summary(gateways: list[dict[str, Any]]) -> int:
+    """Print one line per gateway; 0 if all went through."""
+    if not gateways:
         print("nothing to sync: no cargo or CCA for any Internet gateway")
-    for g in report.gateways:
-        print(f"{g.address}: delivered {g.delivered}, collected {g.collected}, "
-              f"CCAs used {g.ccas_used} (dropped {g.ccas_dropped}, kept {g.ccas_kept}), "
-              f"left {g.undelivered}" + (f", rejected {g.rejected}" if g.rejected else "")
-              + (f" - FAILED: {g.error}" if g.error else " - ok"))
-    return 0 if report else 1
+    for g in gateways:
+        print(f"{g['address']}: delivered {g['delivered']}, collected {g['collected']}, "
+              f"CCAs used {g['ccas_used']} (dropped {g['ccas_dropped']}, kept {g['ccas_kept']}), "
+              f"left {g['undelivered']}" + (f", rejected {g['rejected']}" if g["rejected"] else "")
+              + (f" - FAILED: {g['error']}" if g["error"] else " - ok"))
+    return 0 if all(g["ok"] for g in gateways) else 1
