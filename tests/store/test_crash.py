@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,20 @@ def _scenario(store: FileStore, acked: dict[str, bytes], deleted: set[str],
         deleted.add(ref)  # from here the object may be gone, or still there intact
         store.delete(ref)
         deleted.add("done:" + ref)
-    steps.insert(2, delete_first)
+    short: list[str] = []
+
+    def put_short_lived() -> None:
+        attempted["short"] = b"s" * 50
+        ref = store.put(meta(message_id="short", expiry=_now() + timedelta(minutes=1)),
+                        b"s" * 50).ref
+        acked[ref] = b"s" * 50
+        short.append(ref)
+
+    def reclaim() -> None:
+        deleted.add(short[0])  # reclaimed or intact, never corrupt
+        store.gc(_now() + timedelta(minutes=2))
+        deleted.add("done:" + short[0])
+    steps[2:2] = [put_short_lived, delete_first, reclaim]
     for step in steps:
         step()
 
