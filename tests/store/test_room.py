@@ -181,3 +181,23 @@ def test_a_full_reserve_makes_room_from_the_biggest_holder(tmp_path: Path) -> No
     outcome = store.put_many([cca("0abc", 1)])[0]
     assert not isinstance(outcome, Exception)
     store.close()
+
+
+def test_a_store_from_before_counts_real_bytes_after_its_first_open(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path, quota_bytes=1 << 30)
+    store.put(meta(message_id="a"), b"x" * 10)
+    store.put(meta(message_id="b"), b"x" * 5000)
+    db = store._db  # make it look like a store of the previous version: sizes, old triggers
+    db.executescript("""
+        DROP TRIGGER usage_add_allocated; DROP TRIGGER usage_remove_allocated;
+        DELETE FROM settings WHERE name = 'accounting';
+        DELETE FROM usage; INSERT INTO usage VALUES (X'', 5010);
+        CREATE TRIGGER usage_add AFTER INSERT ON objects BEGIN
+            UPDATE usage SET bytes = bytes + NEW.size WHERE sender_h = X''; END;
+    """)
+    store.close()
+    store = FileStore.open(tmp_path, quota_bytes=1 << 30)
+    assert store.stats().bytes == allocated(10) + allocated(5000)
+    store.put(meta(message_id="c"), b"x")
+    assert store.stats().bytes == allocated(10) + allocated(5000) + allocated(1)  # counted once
+    store.close()
