@@ -1,0 +1,277 @@
+"""CollectCargo: the cargo held for a CCA's sender, paced to the client's deadline and limits.
+
+PROTOCOL.md sections 5, 6 and 10. The decisions (what a client can receive, whether the next
+cargo arrives in time) are in courier.sync.collection; this is the asyncio pump around them.
+"""
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import grpc
+
+from courier.cogrpc.budget import ByteBudget, Claim
+from courier.cogrpc.counters import ServerCounters
+from courier.cogrpc.generated import cogrpc_pb2
+from courier.cogrpc.wire import Delivery, serialize_delivery
+from courier.errors import ProtocolError, StoreError
+from courier.protocol import MessageType, RamfMessage, parse_message
+from courier.protocol import validate_message as validate
+from courier.store import (
+    CargoStore,
+    CorruptObjectError,
+    Direction,
+    ObjectMeta,
+    ObjectNotFoundError,
+    StoredObject,
+)
+from courier.sync.collection import (
+    Next,
+    Pacer,
+    RateMemory,
+    delivery_size,
+    message_limit,
+    select,
+    too_big_for_small_clients,
+)
+
+LOG = logging.getLogger(__name__)
+CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
+MAX_CCA_HEADER = 16 * 1024
+Clock = Callable[[], datetime]
+Context = grpc.aio.ServicerContext[object, object]
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """Collection behaviour from the [server] configuration."""
+
+    small_message_agents: tuple[str, ...] = ("grpc-java-okhttp/",)
+    expiry_margin: timedelta = timedelta(hours=2)
+    default_deadline: float = 10.0  # for a call whose client set none
+
+
+def _peer(context: Context) -> str:
+    return (context.peer() or "unknown").rsplit(":", 1)[0]
+
+
+def _metadata(context: Context, key: str) -> str | None:
+    value = next((v for k, v in (context.invocation_metadata() or ()) if k == key), None)
+    return value if isinstance(value, str) else None
+
+
+def time_budget(context: Context, default_deadline: float) -> float:
+    """Return the seconds this call may send for: up to a safety margin before its deadline."""
+    remaining = context.time_remaining()
+    if remaining is None or remaining > default_deadline:
+        remaining = default_deadline  # no client deadline, or a longer one than any real client
+    # Stop early enough that the last message and the trailers reach the client in time.
+    return remaining - max(0.4, 0.15 * remaining)
+
+
+class Collector:
+    """Streams a gateway's cargo: deletes each on its ack, never more than the client takes."""
+
+    def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters, *,
+                 in_hand: ByteBudget, settings: CollectSettings,
+                 validation_now: Callable[[datetime], datetime],
+                 on_message: Callable[[str, datetime], None]) -> None:
+        self._store, self._clock, self._counters = store, clock, counters
+        self._in_hand, self._settings = in_hand, settings
+        self._validation_now, self._on_message = validation_now, on_message
+        self._rates = RateMemory()
+        self._sending: set[str] = set()  # store refs in flight in some call
+
+    async def collect(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
+                      context: Context) -> AsyncGenerator[bytes]:
+        """Yield encoded CargoDelivery messages for the CCA's sender until time is up."""
+        peer = _peer(context)
+        self._counters.seen(peer)
+        loop = asyncio.get_running_loop()
+        stop_at = loop.time() + time_budget(context, self._settings.default_deadline)
+        cca = await self._accept_cca(context)
+        if cca is None:
+            return  # as the reference courier: no cargo, status OK
+        # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway. The
+        # flush runs beside the first cargo going out; the call ends only once it is done.
+        persisted = asyncio.create_task(self._persist_cca(cca))
+        # Cargo expiring within the margin is not handed out: the Android gateway ends its sync
+        # on a cargo expired by its own clock, which may be ahead of ours.
+        items = await asyncio.to_thread(self._store.select_for_recipient, cca.sender_id,
+                                        self._clock() + self._settings.expiry_margin)
+        limit = message_limit(_metadata(context, "user-agent") or "",
+                              self._settings.small_message_agents)
+        chosen = select(items, lambda item: item.meta.size, limit)
+        call = _Call(Pacer(stop_at, self._rates.recall(peer, loop.time())))
+        acker = asyncio.create_task(self._read_acks(acks, call))
+        try:
+            for item in chosen.offer:
+                encoded = await self._next(item, call, acker)
+                if encoded is None:
+                    if call.stopped:
+                        break
+                    continue
+                yield encoded
+                del encoded
+            await call.drained(stop_at, acker)
+        finally:
+            await self._finish(call, acker, peer, persisted)
+            self._counters.set_too_big(cca.sender_id, too_big_for_small_clients(
+                i.meta.size for i in items if i.ref not in call.acked_refs))
+
+    async def _next(self, item: StoredObject, call: "_Call",
+                    acker: "asyncio.Task[None]") -> bytes | None:
+        """Return the next CargoDelivery to send, or None (skipped, or the call must stop)."""
+        if item.ref in self._sending:
+            return None  # another call of this gateway has it in flight, or is about to
+        self._sending.add(item.ref)
+        encoded = None
+        try:
+            encoded = await self._prepare(item, call, acker)
+        finally:
+            if encoded is None:
+                self._sending.discard(item.ref)
+        return encoded
+
+    async def _prepare(self, item: StoredObject, call: "_Call",
+                       acker: "asyncio.Task[None]") -> bytes | None:
+        """Wait for the cargo's turn and its memory claim, then read and encode it."""
+        size = delivery_size(item.meta.size)
+        if not await call.wait_to_start(size, acker):
+            return None
+        # Read, decrypted and encoded, a cargo briefly exists twice on its way out. The claim
+        # is held until the ack or the end of the call: a client that stops reading keeps at
+        # most MAX_UNACKED cargo in memory, counted.
+        claim = await self._claim(2 * item.meta.size, call.pacer.stop_at)
+        if claim is None:
+            call.stopped = True
+            return None
+        try:
+            cargo = await asyncio.to_thread(self._store.get, item.ref)
+        except (ObjectNotFoundError, CorruptObjectError):
+            claim.release()
+            return None
+        delivery_id = str(uuid.uuid4())
+        call.pending[delivery_id] = (item.ref, claim)
+        call.pacer.sent(delivery_id, size, asyncio.get_running_loop().time())
+        self._counters.add(cargo_out=1, bytes_out=len(cargo))
+        return serialize_delivery(Delivery(delivery_id, cargo))
+
+    async def _claim(self, size: int, stop_at: float) -> Claim | None:
+        """Claim room for a cargo about to be sent; None if it did not come before `stop_at`."""
+        timeout = stop_at - asyncio.get_running_loop().time()
+        if timeout <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._in_hand.claim(size), timeout)
+        except TimeoutError:
+            return None
+
+    async def _finish(self, call: "_Call", acker: "asyncio.Task[None]", peer: str,
+                      persisted: "asyncio.Task[None]") -> None:
+        """End the call: stop reading acks, release what is unacknowledged, remember the rate."""
+        acker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await acker
+        for ref, claim in call.pending.values():
+            claim.release()
+            self._sending.discard(ref)
+        call.pending.clear()
+        self._rates.remember(peer, call.pacer.rate, asyncio.get_running_loop().time())
+        await asyncio.shield(asyncio.gather(persisted, *call.deletions, return_exceptions=True))
+
+    async def _read_acks(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
+                         call: "_Call") -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async for ack in acks:
+                entry = call.pending.pop(ack.id, None)
+                if entry is None:
+                    continue
+                ref, claim = entry
+                call.pacer.acked(ack.id, loop.time())
+                call.acked_refs.add(ref)
+                claim.release()
+                self._sending.discard(ref)
+                # A deletion is never cancelled with the call: the gateway has the cargo.
+                call.deletions.append(asyncio.ensure_future(
+                    asyncio.to_thread(self._store.delete, ref)))
+                call.changed.set()
+        finally:
+            call.changed.set()  # the client half-closed or went away: nothing more will come
+
+    async def _persist_cca(self, cca: RamfMessage) -> None:
+        """Store the CCA durably (deduplicated by sender and id); a failure is counted."""
+        try:
+            await asyncio.to_thread(self._store.put,
+                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
+                                    cca.serialized)
+        except StoreError as error:
+            LOG.warning("could not persist a CCA: %s", error)
+            self._counters.reject("cca_not_stored")
+
+    async def _accept_cca(self, context: Context) -> RamfMessage | None:
+        """Return the CCA once its header is parsed and the CCA validated, or None."""
+        header = _metadata(context, "authorization")
+        if header is None:
+            self._counters.reject("cca_missing")
+            return None
+        prefix = next((p for p in CCA_PREFIXES if header.startswith(p)), None)
+        if prefix is None or len(header) > MAX_CCA_HEADER:
+            self._counters.reject("cca_malformed")
+            return None
+        try:
+            raw = base64.b64decode(header[len(prefix):], validate=True)
+            cca = await asyncio.to_thread(parse_message, raw, MessageType.CCA)
+            validate(cca, self._validation_now(cca.creation_date), bound="internet")
+        except (binascii.Error, ValueError):
+            self._counters.reject("cca_malformed")
+            return None
+        except ProtocolError as error:
+            self._counters.reject("cca_" + getattr(error, "reason", "invalid"))
+            return None
+        self._on_message(cca.sender_id, cca.creation_date)
+        self._counters.add(ccas_accepted=1)
+        return cca
+
+
+class _Call:
+    """One CollectCargo call's cargo in flight and its pacing."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+        self.pending: dict[str, tuple[str, Claim]] = {}  # delivery id -> (store ref, claim)
+        self.acked_refs: set[str] = set()
+        self.deletions: list[asyncio.Future[bool]] = []
+        self.changed = asyncio.Event()  # an ack came, or the acks ended
+        self.stopped = False
+
+    async def wait_to_start(self, size: int, acker: "asyncio.Task[None]") -> bool:
+        """Wait until a cargo of `size` bytes may start; False to skip it (or stop: see below)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            decision = self.pacer.decide(size, loop.time())
+            if decision is Next.START:
+                return True
+            if decision is Next.SKIP:
+                return False
+            if decision is Next.STOP or acker.done():
+                self.stopped = True
+                return False
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), self.pacer.stop_at - loop.time())
+
+    async def drained(self, stop_at: float, acker: "asyncio.Task[None]") -> None:
+        """Wait for the acks of what was sent, until `stop_at`."""
+        loop = asyncio.get_running_loop()
+        while self.pending and not acker.done() and loop.time() < stop_at:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), stop_at - loop.time())
