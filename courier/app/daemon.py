@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,9 @@ from courier.app.device import (
 )
 from courier.app.panel_loop import PanelLoop
 from courier.app.sdnotify import notify, watchdog_interval
+from courier.app.too_big import publish_too_big
 from courier.clock import TrustedClock
+from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
@@ -81,7 +83,8 @@ class Daemon:
             cca_reserve_bytes=settings.cca_reserve_bytes,
             per_sender_fraction=settings.per_sender_fraction)
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks())
+        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks(),
+                           collect=self._collect_settings())
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
                                               self.config.server.max_concurrent_calls)
         await self.server.start()
@@ -89,6 +92,14 @@ class Daemon:
                                                                      strict=True)]
         LOG.info("serving CogRPC over TLS on %s (certificate for %s)", ", ".join(endpoints),
                  self.tls_address)
+
+    def _collect_settings(self) -> CollectSettings:
+        """Return how CollectCargo serves clients, from [server]."""
+        server = self.config.server
+        return CollectSettings(
+            small_message_agents=server.small_message_agents,
+            expiry_margin=timedelta(seconds=server.collect_expiry_margin_seconds),
+            default_deadline=server.collect_deadline_seconds)
 
     def _clock_hooks(self) -> dict[str, Any]:
         """Return the trusted clock's validation and observation hooks, when there is one."""
@@ -123,6 +134,7 @@ class Daemon:
         advertiser = await self._advertise()
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
+        too_big = asyncio.create_task(publish_too_big(self.counters, self.data_dir))
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
@@ -130,6 +142,7 @@ class Daemon:
             notify("STOPPING=1")
             await stop_task(panel)
             await stop_task(watchdog)
+            await stop_task(too_big)
             if advertiser is not None:
                 await advertiser.stop()
             await self.stop()
