@@ -64,6 +64,9 @@ class SessionConfig:
 
     idle_close_seconds: int = 600
     always_open: bool = False
+    # courier-net's run directory (`courier net-setup --run-dir`): the idle close counts the
+    # stations hostapd reports there and the leases dnsmasq writes there.
+    net_run_dir: str = "/run/courier-net"
 
 
 @dataclass(frozen=True)

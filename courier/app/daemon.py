@@ -24,6 +24,7 @@ from courier.app.device import (
     stop_task,
 )
 from courier.app.panel_loop import PanelLoop
+from courier.app.presence import PresenceWatch
 from courier.app.sdnotify import notify, watchdog_interval
 from courier.app.too_big import publish_too_big
 from courier.clock import TrustedClock
@@ -71,6 +72,7 @@ class Daemon:
     trusted_clock: TrustedClock | None = None
     wiped: bool = False
     advertiser: "CogrpcAdvertiser | None" = None
+    presence: PresenceWatch | None = None
     _stats: StoreStats | None = None
     _stats_at: float = 0.0
 
@@ -181,16 +183,30 @@ class Daemon:
             board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
             self._refresh, open_hotspot=lambda: self._hotspot("open"),
             close_hotspot=lambda: self._hotspot("close"),
-            internet_sync=self._internet_sync, wipe=self._wipe,
-            activity=lambda: self.counters.snapshot().last_activity)
+            internet_sync=self._internet_sync, wipe=self._wipe, activity=self._activity)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(self._watch_uplink(loop))
+        presence = asyncio.create_task(self._presence.run())
         try:
             await loop.run()
         finally:
+            await stop_task(presence)
             await stop_task(uplink)
             await asyncio.to_thread(board.close)
+
+    @property
+    def _presence(self) -> PresenceWatch:
+        """Return who is on the hotspot, watched for the session's idle close."""
+        if self.presence is None:
+            self.presence = PresenceWatch(self.ports[0] if self.ports else 21473,
+                                          Path(self.config.session.net_run_dir),
+                                          self.config.hotspot.interface)
+        return self.presence
+
+    def _activity(self) -> float:
+        """Return when a gateway was last active: a gRPC call, or someone on the hotspot."""
+        return max(self.counters.snapshot().last_activity, self._presence.last_seen)
 
     async def _open_board(self) -> "Board":
         """Open the board; while it cannot be opened, cargo is still served and we retry."""
@@ -237,7 +253,7 @@ class Daemon:
             used_bytes=stats.bytes if stats else 0, quota_bytes=stats.quota_bytes if stats else 0,
             cargo_to_internet=stats.cargo_to_internet if stats else 0,
             cargo_to_private=stats.cargo_to_private if stats else 0,
-            ccas=stats.ccas if stats else 0)
+            ccas=stats.ccas if stats else 0, too_big=counters.too_big_cargo)
 
     async def _internet_sync(self) -> bool:
         """Run one Internet sync when that part is installed; report success."""

@@ -46,6 +46,7 @@ class DeviceStatus:
     cargo_to_internet: int = 0
     cargo_to_private: int = 0
     ccas: int = 0
+    too_big: int = 0  # waiting cargo too big for Android phones
     problem: Problem | None = None
     problem_detail: str = ""
     wipe_remaining: float | None = None
@@ -59,7 +60,7 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
             return SessionView(status.ssid, status.passphrase, len(status.clients),
                                status.closes_in)
         case Screen.CLIENTS:
-            return ClientsView(status.clients)
+            return ClientsView(status.clients, status.too_big)
         case Screen.TRANSFER:
             return TransferView(status.transfer_title, status.cargo_done, status.cargo_total,
                                 status.bytes_in, status.bytes_out)
