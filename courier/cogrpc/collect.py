@@ -66,13 +66,18 @@ def _metadata(context: Context, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def time_budget(context: Context, default_deadline: float) -> float:
-    """Return the seconds this call may send for: up to a safety margin before its deadline."""
+def call_time(context: Context, default_deadline: float) -> float:
+    """Return the seconds this call may last: the client's deadline, at most the default."""
     remaining = context.time_remaining()
     if remaining is None or remaining > default_deadline:
-        remaining = default_deadline  # no client deadline, or a longer one than any real client
+        return default_deadline  # no client deadline, or a longer one than any real client
+    return remaining
+
+
+def send_time(call_seconds: float) -> float:
+    """Return the seconds a call of that length may send for (a margin before its end)."""
     # Stop early enough that the last message and the trailers reach the client in time.
-    return remaining - max(0.4, 0.15 * remaining)
+    return call_seconds - max(0.4, 0.15 * call_seconds)
 
 
 class Collector:
@@ -94,7 +99,24 @@ class Collector:
         peer = _peer(context)
         self._counters.seen(peer)
         loop = asyncio.get_running_loop()
-        stop_at = loop.time() + time_budget(context, self._settings.default_deadline)
+        seconds = call_time(context, self._settings.default_deadline)
+        stop_at = loop.time() + send_time(seconds)
+        # A client that stops reading leaves a send waiting on flow control, where no check of
+        # the time can run: the call is cut at its end whatever happens (its claims released).
+        task = asyncio.current_task()
+        cutoff = loop.call_later(seconds, task.cancel) if task is not None else None
+        try:
+            async with contextlib.aclosing(self._serve(acks, context, peer, stop_at)) as out:
+                async for message in out:
+                    yield message
+        finally:
+            if cutoff is not None:
+                cutoff.cancel()
+
+    async def _serve(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck], context: Context,
+                     peer: str, stop_at: float) -> AsyncGenerator[bytes]:
+        """Yield the CargoDelivery messages of one call, until `stop_at`."""
+        loop = asyncio.get_running_loop()
         cca = await self._accept_cca(context)
         if cca is None:
             return  # as the reference courier: no cargo, status OK
