@@ -7,6 +7,7 @@ that cannot be read (no hotspot, no permission), which then simply counts no one
 """
 
 import contextlib
+import ipaddress
 import os
 import socket
 import tempfile
@@ -22,17 +23,28 @@ MAX_STATIONS = 256  # hostapd is asked for at most this many (the Pi's radio tak
 MAC_LENGTH = 17
 
 
+def _address(hex_address: str) -> str:
+    """Return the IP address /proc/net/tcp{,6} writes in hex (32-bit words in host order)."""
+    raw = bytes.fromhex(hex_address)
+    # The words are little-endian on every board this runs on (x86-64, arm64).
+    data = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    address = ipaddress.ip_address(data)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)  # a dual-stack socket's IPv4 peer
+    return str(address)
+
+
 def tcp_peers(table: str, port: int) -> set[str]:
-    """Return the remote ends (hex address) of connections to local `port` in a /proc table."""
+    """Return the remote addresses of connections to local `port` in a /proc/net/tcp table."""
     peers = set()
     for line in table.splitlines()[1:]:
         fields = line.split()
         if len(fields) < 4 or fields[3] in NOT_PEERS:
             continue
         local, remote = fields[1], fields[2]
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, IndexError):
             if int(local.rsplit(":", 1)[1], 16) == port:
-                peers.add(remote.rsplit(":", 1)[0])
+                peers.add(_address(remote.rsplit(":", 1)[0]))
     return peers
 
 

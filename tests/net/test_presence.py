@@ -31,8 +31,16 @@ TABLE = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when re
 
 def test_tcp_table_gives_the_peers_of_the_cogrpc_port_only() -> None:
     # 0x53E1 = 21473; the listening socket, TIME_WAIT and other ports do not count.
-    assert tcp_peers(TABLE, 21473) == {"0261610A", "0361610A"}
+    assert tcp_peers(TABLE, 21473) == {"10.97.97.2", "10.97.97.3"}
     assert tcp_peers(TABLE, 443) == set()
+
+
+def test_ipv6_tables_and_dual_stack_peers_are_read() -> None:
+    local = "0" * 32 + ":53E1"
+    table = "\n".join(["  sl  local_address remote_address st",
+                       f"   0: {local} 0000000000000000FFFF0000D700610A:C350 01",
+                       f"   1: {local} 000080FE00000000FF005702FEB2D4A1:C351 01"])
+    assert tcp_peers(table, 21473) == {"10.97.0.215", "fe80::257:ff:a1d4:b2fe"}
 
 
 def test_dnsmasq_leases_and_hostapd_replies_are_read() -> None:
@@ -66,7 +74,7 @@ def test_a_tcp_connection_to_the_port_is_seen_in_this_namespace() -> None:
         with socket.create_connection(("127.0.0.1", port)) as client:
             accepted, _ = server.accept()
             with accepted:
-                assert read_tcp_peers(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
+                assert read_tcp_peers(port) == {"127.0.0.1"}
             del client
 
 
