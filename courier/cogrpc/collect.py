@@ -44,6 +44,7 @@ from courier.sync.collection import (
 LOG = logging.getLogger(__name__)
 CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
 MAX_CCA_HEADER = 16 * 1024
+POLL = 0.1  # seconds between looks for room in the budget
 Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -84,11 +85,11 @@ class Collector:
     """Streams a gateway's cargo: deletes each on its ack, never more than the client takes."""
 
     def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters, *,
-                 in_hand: ByteBudget, settings: CollectSettings,
+                 budget: ByteBudget, settings: CollectSettings,
                  validation_now: Callable[[datetime], datetime],
                  on_message: Callable[[str, datetime], None]) -> None:
         self._store, self._clock, self._counters = store, clock, counters
-        self._in_hand, self._settings = in_hand, settings
+        self.budget, self._settings = budget, settings
         self._validation_now, self._on_message = validation_now, on_message
         self._rates = RateMemory()
         self._sending: set[str] = set()  # store refs in flight in some call
@@ -167,12 +168,12 @@ class Collector:
         size = delivery_size(item.meta.size)
         if not await call.wait_to_start(size, acker):
             return None
-        # Read, decrypted and encoded, a cargo briefly exists twice on its way out. The claim
-        # is held until the ack or the end of the call: a client that stops reading keeps at
-        # most MAX_UNACKED cargo in memory, counted.
-        claim = await self._claim(2 * item.meta.size, call.pacer.stop_at)
+        # Read, decrypted and encoded, a cargo briefly exists twice on its way out; once encoded,
+        # once. The claim is held until the ack or the end of the call: a client that stops
+        # reading keeps at most MAX_UNACKED cargo in memory, counted.
+        claim = await self._claim(2 * item.meta.size, call)
         if claim is None:
-            call.stopped = True
+            call.stopped = True  # the call's time is up
             return None
         try:
             cargo = await asyncio.to_thread(self._store.get, item.ref)
@@ -183,17 +184,31 @@ class Collector:
         call.pending[delivery_id] = (item.ref, claim)
         call.pacer.sent(delivery_id, size, asyncio.get_running_loop().time())
         self._counters.add(cargo_out=1, bytes_out=len(cargo))
-        return serialize_delivery(Delivery(delivery_id, cargo))
+        encoded = serialize_delivery(Delivery(delivery_id, cargo))
+        del cargo
+        await claim.settle(len(encoded))
+        return encoded
 
-    async def _claim(self, size: int, stop_at: float) -> Claim | None:
-        """Claim room for a cargo about to be sent; None if it did not come before `stop_at`."""
-        timeout = stop_at - asyncio.get_running_loop().time()
-        if timeout <= 0:
-            return None
-        try:
-            return await asyncio.wait_for(self._in_hand.claim(size), timeout)
-        except TimeoutError:
-            return None
+    async def _claim(self, size: int, call: "_Call") -> Claim | None:
+        """Claim room for a cargo about to be sent, as soon as it fits; None if it did not.
+
+        Collections never queue in the budget: a waiting claim for a big cargo would hold up
+        every smaller one behind it, and a client that stops reading would hold up everyone.
+        Room is looked for again after each of this call's acks, or every POLL seconds.
+        """
+        loop = asyncio.get_running_loop()
+        while not self._fits(size):
+            left = call.pacer.stop_at - loop.time()
+            if left <= 0:
+                return None
+            call.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.changed.wait(), min(POLL, left))
+        return await self.budget.claim(size)  # it fits and nobody queues: granted at once
+
+    def _fits(self, size: int) -> bool:
+        used = self.budget.used
+        return used == 0 or used + size <= self.budget.capacity
 
     async def _finish(self, call: "_Call", acker: "asyncio.Task[None]", peer: str,
                       persisted: "asyncio.Task[None]") -> None:

@@ -36,8 +36,10 @@ INBOX_CARGO = 8  # read and waiting for a worker
 # so a few gateways delivering 9 MiB cargo at once take turns instead of all landing in memory.
 IN_HAND_BUDGET = 24 * 1024 * 1024
 READ_HOLD = 1.0
-# Cargo on its way out counts too, from the store read until the gateway acks it or its call
-# ends (courier.cogrpc.collect).
+# Cargo on its way out has a budget of its own, from the store read until the gateway acks it
+# or its call ends (courier.cogrpc.collect): a client that stops reading cannot hold up
+# deliveries.
+COLLECT_BUDGET = 24 * 1024 * 1024
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
@@ -72,7 +74,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self._on_message = on_message or (lambda _sender, _created: None)
         self._in_hand = ByteBudget(IN_HAND_BUDGET)
         self._processing = ByteBudget(PROCESSING_BUDGET)
-        self._collector = Collector(store, clock, counters, in_hand=self._in_hand,
+        self._collector = Collector(store, clock, counters,
+                                    budget=ByteBudget(COLLECT_BUDGET),
                                     settings=collect or CollectSettings(),
                                     validation_now=self._validation_now,
                                     on_message=self._on_message)
