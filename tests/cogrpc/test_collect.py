@@ -137,3 +137,37 @@ def test_a_client_that_never_reads_holds_one_cargo_counted_until_the_deadline(
     assert all(size < claimed <= size + 64 for claimed in held[:5]), held
     assert held[-3:] == [0, 0, 0]
     assert len(store.select_for_recipient(phone.certificate.node_id, NOW)) == 5  # all kept
+
+
+@pytest.mark.timeout(90)
+def test_calls_that_never_read_hold_up_no_other_phone(tmp_path: Path, phone: Phone) -> None:
+    other = Phone()
+    store = MemoryStore()
+    _stock(store, [phone.cargo(8 * MIB - 8192, timedelta(days=3)) for _ in range(5)])
+    _stock(store, [other.cargo(2000, timedelta(days=3)) for _ in range(3)])
+
+    async def run() -> list[bytes]:
+        server, _, port, cert = await _serve(tmp_path, store,
+                                             CollectSettings(default_deadline=8.0))
+        stalled_header = "Relaynet-CCA " + base64.b64encode(phone.cca()).decode()
+        header = "Relaynet-CCA " + base64.b64encode(other.cca()).decode()
+        try:
+            async with _channel(port, cert) as stalled, _channel(port, cert) as channel:
+                # Three calls of the first phone that never read nor ack, without a deadline.
+                stall = stalled.stream_stream(COLLECT)
+                calls = [stall(metadata=[("authorization", stalled_header)]) for _ in range(3)]
+                await asyncio.sleep(1.0)
+                collect = channel.stream_stream(COLLECT, request_serializer=bytes,
+                                                response_deserializer=DELIVERY)
+                call = collect(metadata=[("authorization", header)], timeout=3)  # the JS 3 s
+                got = []
+                async for delivery in call:
+                    got.append(delivery.cargo)
+                    await call.write(ACK(id=delivery.id).SerializeToString())
+                for each in calls:
+                    each.cancel()
+                return got
+        finally:
+            await server.stop(0)
+
+    assert len(asyncio.run(run())) == 3
