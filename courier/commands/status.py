@@ -34,8 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"stored: {stats.bytes / 1e6:.1f} MB of {stats.quota_bytes / 1e6:.0f} MB quota, "
           f"{stats.free_bytes / 1e6:.0f} MB free on the card")
     if too_big.cargo:
-        print(f"{too_big.cargo} cargo too big for Android phones (for {too_big.gateways} "
-              "gateways; a desktop gateway can collect them)")
+        gateways = f"{too_big.gateways} gateway" + ("s" if too_big.gateways != 1 else "")
+        print(f"{too_big.cargo} cargo too big for Android phones (for {gateways}; a desktop "
+              "gateway can collect them)")
     if stats.quarantined:
         print(f"quarantined (failed integrity check): {stats.quarantined}")
     return 0
