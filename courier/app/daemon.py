@@ -253,7 +253,8 @@ class Daemon:
             used_bytes=stats.bytes if stats else 0, quota_bytes=stats.quota_bytes if stats else 0,
             cargo_to_internet=stats.cargo_to_internet if stats else 0,
             cargo_to_private=stats.cargo_to_private if stats else 0,
-            ccas=stats.ccas if stats else 0, too_big=counters.too_big_cargo)
+            ccas=stats.ccas if stats else 0, too_big=counters.too_big_cargo,
+            stations=self._presence.tracker.stations)
 
     async def _internet_sync(self) -> bool:
         """Run one Internet sync when that part is installed; report success."""

@@ -130,6 +130,7 @@ class PresenceTracker:
     """Turns samples into the last (monotonic) time someone was seen on the hotspot."""
 
     last_seen: float = 0.0
+    stations: int = 0  # associated at the last sample (0 when hostapd could not be asked)
     _leases: dict[str, int] = field(default_factory=dict)
 
     def observe(self, sample: Sample, now: float) -> bool:
@@ -140,6 +141,7 @@ class PresenceTracker:
             self._leases.get(mac, -1) < expiry for mac, expiry in sample.leases.items())
         if sample.leases is not None:
             self._leases = dict(sample.leases)
+        self.stations = len(sample.stations or ())
         present = renewed or bool(sample.stations) or bool(sample.tcp_peers)
         if present:
             self.last_seen = max(self.last_seen, now)

@@ -34,6 +34,7 @@ class DeviceStatus:
     passphrase: str = ""
     uplink: bool = False
     clients: tuple[ClientRow, ...] = ()
+    stations: int = 0  # phones and laptops on the Wi-Fi now (hostapd)
     closes_in: float | None = None
     transfer_title: str = "Hotspot sync"
     cargo_done: int = 0
@@ -57,8 +58,8 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
     """Return the view model of `screen` filled from `status`."""
     match screen:
         case Screen.SESSION:
-            return SessionView(status.ssid, status.passphrase, len(status.clients),
-                               status.closes_in)
+            return SessionView(status.ssid, status.passphrase,
+                               max(len(status.clients), status.stations), status.closes_in)
         case Screen.CLIENTS:
             return ClientsView(status.clients, status.too_big)
         case Screen.TRANSFER:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from courier.panel.screens import render
-from courier.panel.views import ClientsView
+from courier.panel.views import ClientsView, SessionView
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
 from tests.app.test_device_component import Device
@@ -18,6 +18,14 @@ from tests.cogrpc.conftest import node
 from tests.net.fake_hostapd import FakeHostapd
 
 pytestmark = pytest.mark.interop
+
+
+def _wait_for_frame(device: Device, expected: bytes) -> None:
+    """Wait until the simulated display shows exactly this frame."""
+    deadline = time.monotonic() + 10
+    while Image.open(device.data_dir / "sim" / "last.png").convert("1").tobytes() != expected:
+        assert time.monotonic() < deadline, "the screen never showed the expected frame"
+        time.sleep(0.2)
 
 
 @pytest.mark.timeout(90)
@@ -33,6 +41,9 @@ def test_connected_stations_keep_the_session_open_without_any_call(
             at = device.wait_for("status LED:")
             device.press()
             at = device.wait_for("-> hotspot", at)
+            credentials = json.loads((device.data_dir / "keys" / "wifi.json").read_text())
+            on_wifi = render(SessionView(credentials["ssid"], credentials["passphrase"], 1, None))
+            _wait_for_frame(device, on_wifi.tobytes())  # "1 on": the phone counts as there
             time.sleep(8)  # well past the idle close, and no gRPC call
             assert "hotspot closed" not in device.log.read_text()[at:]
             hostapd.stations = []  # the phone leaves
@@ -64,10 +75,6 @@ def test_the_panel_says_how_many_cargo_are_too_big_for_android(tmp_path: Path) -
         phone = android_collect(f"127.0.0.1:{device.port}", cert,
                                 (folder / gateway["cca"]).read_bytes())
         assert (phone.code, phone.cargo) == (grpc.StatusCode.OK, [])
-        expected = render(ClientsView((), too_big=1)).tobytes()
-        deadline = time.monotonic() + 10
-        while Image.open(device.data_dir / "sim" / "last.png").convert("1").tobytes() != expected:
-            assert time.monotonic() < deadline, "the clients screen never showed the count"
-            time.sleep(0.2)
+        _wait_for_frame(device, render(ClientsView((), too_big=1)).tobytes())
     finally:
         assert device.stop() == 0
