@@ -5,10 +5,7 @@ cargo arrives in time) are in courier.sync.collection; this is the asyncio pump 
 """
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,17 +14,13 @@ from datetime import datetime, timedelta
 import grpc
 
 from courier.cogrpc.budget import ByteBudget, Claim
+from courier.cogrpc.cca import accept_cca, persist_cca
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2
 from courier.cogrpc.wire import Delivery, serialize_delivery
-from courier.errors import ProtocolError, StoreError
-from courier.protocol import MessageType, RamfMessage, parse_message
-from courier.protocol import validate_message as validate
 from courier.store import (
     CargoStore,
     CorruptObjectError,
-    Direction,
-    ObjectMeta,
     ObjectNotFoundError,
     StoredObject,
 )
@@ -41,9 +34,6 @@ from courier.sync.collection import (
     too_big_for_small_clients,
 )
 
-LOG = logging.getLogger(__name__)
-CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
-MAX_CCA_HEADER = 16 * 1024
 POLL = 0.1  # seconds between looks for room in the budget
 Clock = Callable[[], datetime]
 Context = grpc.aio.ServicerContext[object, object]
@@ -118,12 +108,13 @@ class Collector:
                      peer: str, stop_at: float) -> AsyncGenerator[bytes]:
         """Yield the CargoDelivery messages of one call, until `stop_at`."""
         loop = asyncio.get_running_loop()
-        cca = await self._accept_cca(context)
+        cca = await accept_cca(_metadata(context, "authorization"), self._counters,
+                               self._validation_now, self._on_message)
         if cca is None:
             return  # as the reference courier: no cargo, status OK
         # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway. The
         # flush runs beside the first cargo going out; the call ends only once it is done.
-        persisted = asyncio.create_task(self._persist_cca(cca))
+        persisted = asyncio.create_task(persist_cca(self._store, cca, self._counters))
         # Cargo expiring within the margin is not handed out: the Android gateway ends its sync
         # on a cargo expired by its own clock, which may be ahead of ours.
         items = await asyncio.to_thread(self._store.select_for_recipient, cca.sender_id,
@@ -242,41 +233,6 @@ class Collector:
                 call.changed.set()
         finally:
             call.changed.set()  # the client half-closed or went away: nothing more will come
-
-    async def _persist_cca(self, cca: RamfMessage) -> None:
-        """Store the CCA durably (deduplicated by sender and id); a failure is counted."""
-        try:
-            await asyncio.to_thread(self._store.put,
-                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
-                                    cca.serialized)
-        except StoreError as error:
-            LOG.warning("could not persist a CCA: %s", error)
-            self._counters.reject("cca_not_stored")
-
-    async def _accept_cca(self, context: Context) -> RamfMessage | None:
-        """Return the CCA once its header is parsed and the CCA validated, or None."""
-        header = _metadata(context, "authorization")
-        if header is None:
-            self._counters.reject("cca_missing")
-            return None
-        prefix = next((p for p in CCA_PREFIXES if header.startswith(p)), None)
-        if prefix is None or len(header) > MAX_CCA_HEADER:
-            self._counters.reject("cca_malformed")
-            return None
-        try:
-            raw = base64.b64decode(header[len(prefix):], validate=True)
-            cca = await asyncio.to_thread(parse_message, raw, MessageType.CCA)
-            validate(cca, self._validation_now(cca.creation_date), bound="internet")
-        except (binascii.Error, ValueError):
-            self._counters.reject("cca_malformed")
-            return None
-        except ProtocolError as error:
-            self._counters.reject("cca_" + getattr(error, "reason", "invalid"))
-            return None
-        self._on_message(cca.sender_id, cca.creation_date)
-        self._counters.add(ccas_accepted=1)
-        return cca
-
 
 class _Call:
     """One CollectCargo call's cargo in flight and its pacing."""

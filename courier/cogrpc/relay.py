@@ -9,7 +9,8 @@ from datetime import datetime
 import grpc
 
 from courier.cogrpc.budget import ByteBudget
-from courier.cogrpc.collect import MAX_CCA_HEADER, Collector, CollectSettings
+from courier.cogrpc.cca import MAX_CCA_HEADER
+from courier.cogrpc.collect import Collector, CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.cogrpc.inbox import Inbox, Item
