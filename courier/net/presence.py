@@ -9,8 +9,8 @@ that cannot be read (no hotspot, no permission), which then simply counts no one
 import contextlib
 import ipaddress
 import os
+import secrets
 import socket
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,16 +91,17 @@ def read_stations(control: Path, timeout: float = 0.5) -> set[str] | None:
     """Ask hostapd's control socket for the associated stations, or return None."""
     if not control.exists():
         return None
-    with tempfile.TemporaryDirectory(prefix="courier-presence-") as folder:
-        local = os.path.join(folder, "c")
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-                sock.bind(local)  # hostapd answers to the sender's address
-                sock.settimeout(timeout)
-                sock.connect(str(control))
-                return _walk_stations(sock)
-        except OSError:
-            return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # hostapd answers to the sender's address. An abstract one (Linux) lives in the
+            # network namespace, not on a filesystem: courier.service and courier-net.service
+            # each have a private /tmp, so a path there would not reach back.
+            sock.bind(f"\0courier-presence-{os.getpid()}-{secrets.token_hex(4)}")
+            sock.settimeout(timeout)
+            sock.connect(str(control))
+            return _walk_stations(sock)
+    except OSError:
+        return None
 
 
 def _walk_stations(sock: socket.socket) -> set[str]:
