@@ -71,7 +71,8 @@ class Pacer:
 
     The rate is bytes acknowledged over the time the link was busy with them (from a cargo's
     send, or the previous ack if later, to its ack). Until a cargo big enough to measure is
-    acknowledged, one cargo at a time is sent: nothing else tells how fast the client reads.
+    acknowledged, one cargo at a time is sent (or two small ones): nothing else tells how fast the
+    client reads.
     `prior` (this peer's rate in an earlier call) can only hold a cargo back, never add one.
     """
 
@@ -119,7 +120,9 @@ class Pacer:
         if rate is None:
             if self.prior is not None and now + size / self.prior > self.stop_at:
                 return Next.WAIT if self.in_flight else Next.SKIP
-            return Next.WAIT if self.in_flight else Next.START
+            # Small cargo cannot overrun a deadline by much: they need not wait for a rate.
+            small = sum(s for s, _ in self._sent.values()) + size < RATE_SAMPLE_MIN
+            return Next.WAIT if self.in_flight and not small else Next.START
         if now + (self._backlog(rate, now) + size) / rate <= self.stop_at:
             return Next.START
         return Next.WAIT if self.in_flight else Next.SKIP

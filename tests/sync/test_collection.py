@@ -51,6 +51,16 @@ def test_without_a_measure_one_cargo_at_a_time() -> None:
     assert pacer.decide(1000, 0.2) is Next.WAIT
 
 
+def test_two_small_cargo_may_be_in_flight_before_a_rate_is_known() -> None:
+    pacer = Pacer(stop_at=2.5)
+    pacer.sent("a", 2000, 0.0)
+    assert pacer.decide(3000, 0.0) is Next.START
+    pacer.sent("b", 3000, 0.0)
+    assert pacer.decide(1000, 0.0) is Next.WAIT  # never more than MAX_UNACKED
+    pacer.acked("a", 0.01)
+    assert pacer.decide(RATE_SAMPLE_MIN, 0.01) is Next.WAIT  # a big one waits for the pipe
+
+
 def test_at_1_mb_per_s_a_second_2_mib_cargo_does_not_fit_in_5_s() -> None:
     # The JVM client's 5 s, less the server's margin: about 4.1 s to send in.
     pacer = Pacer(stop_at=4.1)
