@@ -37,6 +37,15 @@ class ServerConfig:
     tls_address: str = "10.97.0.1"
     max_concurrent_calls: int = 32
     max_streams_per_connection: int = 3
+    # Clients whose user agent starts with one of these cannot receive a message over 4 MiB:
+    # grpc-java OkHttp's default, kept by the Android gateway (PROTOCOL.md section 10).
+    small_message_agents: tuple[str, ...] = ("grpc-java-okhttp/",)
+    # Cargo expiring within this is not handed out: a phone's clock may be this far ahead,
+    # and the Android gateway ends its sync on a cargo expired by its clock.
+    collect_expiry_margin_seconds: int = 7200
+    # A CollectCargo call without a client deadline ends after this: the longest real client
+    # deadline (5 s, JVM) plus a margin.
+    collect_deadline_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,9 @@ class SessionConfig:
 
     idle_close_seconds: int = 600
     always_open: bool = False
+    # courier-net's run directory (`courier net-setup --run-dir`): the idle close counts the
+    # stations hostapd reports there and the leases dnsmasq writes there.
+    net_run_dir: str = "/run/courier-net"
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,13 @@ def check_config(config: Config) -> list[str]:
          f"[device] hardware must be one of {sorted(HARDWARE_BACKENDS)}"),
         (_is_ip(config.server.tls_address), "[server] tls_address must be an IP address"),
         (_is_network(config.hotspot.subnet), "[hotspot] subnet must be an IP network"),
+        (not _is_network(config.hotspot.subnet) or _is_rfc1918(config.hotspot.subnet),
+         "[hotspot] subnet must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 "
+         "(the Android gateway trusts the courier's certificate only on such an address)"),
+        (config.server.collect_expiry_margin_seconds >= 0,
+         "[server] collect_expiry_margin_seconds must not be negative"),
+        (config.server.collect_deadline_seconds > 0,
+         "[server] collect_deadline_seconds must be positive"),
         (0 < config.store.quota_fraction <= 1, "[store] quota_fraction must be in (0, 1]"),
         (0 < config.store.per_sender_fraction <= 1,
          "[store] per_sender_fraction must be in (0, 1]"),
@@ -206,6 +225,16 @@ def _is_network(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
+                                                  "192.168.0.0/16"))
+
+
+def _is_rfc1918(text: str) -> bool:
+    network = ipaddress.ip_network(text)
+    return any(isinstance(network, type(private)) and network.subnet_of(private)  # type: ignore[arg-type]
+               for private in _RFC1918)
 
 
 def parse_endpoint(text: str) -> tuple[str, int] | None:

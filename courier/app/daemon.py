@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +26,13 @@ from courier.app.device import (
     stop_task,
 )
 from courier.app.panel_loop import PanelLoop
+from courier.app.presence import PresenceWatch
 from courier.app.sdnotify import notify, watchdog_interval
+from courier.app.too_big import publish_too_big
 from courier.app.upkeep import Upkeep, UpkeepSettings
 from courier.clock import TrustedClock
 from courier.clock_rtc import ntp_synchronized
+from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
@@ -75,6 +78,7 @@ class Daemon:
     advertiser: "CogrpcAdvertiser | None" = None
     upkeep: Upkeep | None = None
     _sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one Internet sync at a time
+    presence: PresenceWatch | None = None
     _stats: StoreStats | None = None
     _stats_at: float = 0.0
 
@@ -94,7 +98,8 @@ class Daemon:
         self.store.reclaim_clock = self.clock  # before answering "full", reclaim at this time
         await self.upkeep.reclaim()
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks(system))
+        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks(system),
+                           collect=self._collect_settings())
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
                                               self.config.server.max_concurrent_calls)
         await self.server.start()
@@ -102,6 +107,14 @@ class Daemon:
                                                                      strict=True)]
         LOG.info("serving CogRPC over TLS on %s (certificate for %s)", ", ".join(endpoints),
                  self.tls_address)
+
+    def _collect_settings(self) -> CollectSettings:
+        """Return how CollectCargo serves clients, from [server]."""
+        server = self.config.server
+        return CollectSettings(
+            small_message_agents=server.small_message_agents,
+            expiry_margin=timedelta(seconds=server.collect_expiry_margin_seconds),
+            default_deadline=server.collect_deadline_seconds)
 
     def _clock_hooks(self, system: Callable[[], datetime]) -> dict[str, Any]:
         """Return the trusted clock's validation hooks (message dates never move the clock)."""
@@ -136,6 +149,7 @@ class Daemon:
         watchdog = asyncio.create_task(self._watchdog())
         upkeep = asyncio.create_task(self.upkeep.run())
         control = await serve(socket_path(self.data_dir), self._control)
+        too_big = asyncio.create_task(publish_too_big(self.counters, self.data_dir))
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
@@ -145,6 +159,7 @@ class Daemon:
             await stop_task(panel)
             await stop_task(upkeep)
             await stop_task(watchdog)
+            await stop_task(too_big)
             if advertiser is not None:
                 await advertiser.stop()
             await self.stop()
@@ -182,16 +197,30 @@ class Daemon:
             board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
             self._refresh, open_hotspot=lambda: self._hotspot("open"),
             close_hotspot=lambda: self._hotspot("close"),
-            internet_sync=self._internet_sync, wipe=self._wipe,
-            activity=lambda: self.counters.snapshot().last_activity)
+            internet_sync=self._internet_sync, wipe=self._wipe, activity=self._activity)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(self._watch_uplink(loop))
+        presence = asyncio.create_task(self._presence.run())
         try:
             await loop.run()
         finally:
+            await stop_task(presence)
             await stop_task(uplink)
             await asyncio.to_thread(board.close)
+
+    @property
+    def _presence(self) -> PresenceWatch:
+        """Return who is on the hotspot, watched for the session's idle close."""
+        if self.presence is None:
+            self.presence = PresenceWatch(self.ports[0] if self.ports else 21473,
+                                          Path(self.config.session.net_run_dir),
+                                          self.config.hotspot.interface)
+        return self.presence
+
+    def _activity(self) -> float:
+        """Return when a gateway was last active: a gRPC call, or someone on the hotspot."""
+        return max(self.counters.snapshot().last_activity, self._presence.last_seen)
 
     async def _open_board(self) -> "Board":
         """Open the board; while it cannot be opened, cargo is still served and we retry."""
@@ -238,7 +267,8 @@ class Daemon:
             used_bytes=stats.bytes if stats else 0, quota_bytes=stats.quota_bytes if stats else 0,
             cargo_to_internet=stats.cargo_to_internet if stats else 0,
             cargo_to_private=stats.cargo_to_private if stats else 0,
-            ccas=stats.ccas if stats else 0)
+            ccas=stats.ccas if stats else 0, too_big=counters.too_big_cargo,
+            stations=self._presence.tracker.stations)
 
     async def _internet_sync(self) -> bool:
         """Run one Internet sync with the daemon's own store; report success."""

@@ -20,6 +20,8 @@ class CountersSnapshot:
     ccas_accepted: int
     rejected: dict[str, int]
     last_activity: float
+    too_big_cargo: int = 0  # waiting cargo no Android phone can receive (over 4 MiB)
+    too_big_gateways: int = 0  # private gateways that have such cargo waiting
 
 
 @dataclass
@@ -33,6 +35,7 @@ class ServerCounters:
     ccas_accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     last_activity: float = 0.0
+    too_big: dict[str, int] = field(default_factory=dict)  # gateway id -> cargo count
     _peers: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,6 +56,14 @@ class ServerCounters:
         with self._lock:
             self.rejected[reason] += 1
 
+    def set_too_big(self, gateway: str, count: int) -> None:
+        """Record how many cargo waiting for `gateway` are too big for Android phones."""
+        with self._lock:
+            if count:
+                self.too_big[gateway] = count
+            else:
+                self.too_big.pop(gateway, None)
+
     def snapshot(self) -> CountersSnapshot:
         """Return the counters now."""
         with self._lock:
@@ -62,4 +73,5 @@ class ServerCounters:
                 clients=len(self._peers), cargo_in=self.cargo_in, cargo_out=self.cargo_out,
                 bytes_in=self.bytes_in, bytes_out=self.bytes_out,
                 ccas_accepted=self.ccas_accepted, rejected=dict(self.rejected),
-                last_activity=self.last_activity)
+                last_activity=self.last_activity, too_big_cargo=sum(self.too_big.values()),
+                too_big_gateways=len(self.too_big))

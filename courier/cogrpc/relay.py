@@ -1,37 +1,30 @@
 """The CargoRelay service for private gateways (RS-008 as deployed; PROTOCOL.md section 6)."""
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import grpc
 
-from courier.cogrpc.budget import ByteBudget, Claim
+from courier.cogrpc.budget import ByteBudget
+from courier.cogrpc.cca import MAX_CCA_HEADER
+from courier.cogrpc.collect import Collector, CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
 from courier.cogrpc.inbox import Inbox, Item
 from courier.cogrpc.intake import Refused, Signed, validate_and_store
-from courier.cogrpc.wire import Delivery, Received, WireError, serialize_delivery
-from courier.errors import ProtocolError, StoreError
-from courier.protocol import MAX_MESSAGE_SIZE, MessageType, RamfMessage, parse_message
-from courier.protocol import validate_message as validate
+from courier.cogrpc.wire import Received, WireError
+from courier.errors import StoreError
+from courier.protocol import MAX_MESSAGE_SIZE
 from courier.store import (
     CargoStore,
-    CorruptObjectError,
-    Direction,
-    ObjectMeta,
-    ObjectNotFoundError,
     StoreFullError,
 )
 
 LOG = logging.getLogger(__name__)
-CCA_PREFIXES = ("Relaynet-CCA ", "Awala-CCA ")
-MAX_CCA_HEADER = 16 * 1024
+__all__ = ["MAX_CCA_HEADER", "MESSAGE_LIMIT", "CargoRelay"]  # MAX_CCA_HEADER: for serving
 MESSAGE_LIMIT = MAX_MESSAGE_SIZE + 4096  # the cargo plus its CargoDelivery framing
 # Deliveries of one call are validated and stored in batches, a worker thread hop and a commit
 # round per batch, not per cargo: for small cargo the hops and waits cost more than the work.
@@ -44,13 +37,14 @@ INBOX_CARGO = 8  # read and waiting for a worker
 # so a few gateways delivering 9 MiB cargo at once take turns instead of all landing in memory.
 IN_HAND_BUDGET = 24 * 1024 * 1024
 READ_HOLD = 1.0
-# Cargo on its way out counts too, from the store read until the gateway acks it; a gateway
-# that stops reading or acking stops counting after SEND_HOLD seconds.
-SEND_HOLD = 1.0
 # A delivery left unacknowledged (refused for a date while our clock is untrusted, or not
 # stored) keeps the JS client waiting for its ack, without a deadline: once nothing more arrives
 # for this long, the call ends with OK after the acks of everything stored.
 UNANSWERED_GRACE = 2.0
+# Cargo on its way out has a budget of its own, from the store read until the gateway acks it
+# or its call ends (courier.cogrpc.collect): a client that stops reading cannot hold up
+# deliveries.
+COLLECT_BUDGET = 24 * 1024 * 1024
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
@@ -66,15 +60,6 @@ def _release(items: list[Item]) -> None:
 def _peer(context: Context) -> str:
     peer = context.peer() or "unknown"
     return peer.rsplit(":", 1)[0]
-
-
-def _deadline_left(context: Context) -> float | None:
-    """Return the seconds left before our safety margin ahead of the client's deadline."""
-    remaining = context.time_remaining()
-    if remaining is None or remaining > 3600:
-        return None
-    # Stop early enough that the last message and the trailers reach the client in time.
-    return remaining - max(0.4, 0.15 * remaining)
 
 
 async def _read_unless_stuck(context: Context, unanswered: asyncio.Event) -> object:
@@ -98,7 +83,8 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     def __init__(self, store: CargoStore, clock: Clock, counters: ServerCounters, *,
                  on_message: Callable[[str, datetime], None] | None = None,
                  validation_now: Callable[[datetime], datetime] | None = None,
-                 clock_trusted: Callable[[], bool] | None = None) -> None:
+                 clock_trusted: Callable[[], bool] | None = None,
+                 collect: CollectSettings | None = None) -> None:
         self._store = store
         self._clock = clock
         # The `now` to validate a message created at a given date: with a clock known to be
@@ -111,6 +97,11 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self._on_message = on_message or (lambda _sender, _created: None)
         self._in_hand = ByteBudget(IN_HAND_BUDGET)
         self._processing = ByteBudget(PROCESSING_BUDGET)
+        self._collector = Collector(store, clock, counters,
+                                    budget=ByteBudget(COLLECT_BUDGET),
+                                    settings=collect or CollectSettings(),
+                                    validation_now=self._validation_now,
+                                    on_message=self._on_message)
 
     # ---- DeliverCargo ----------------------------------------------------------------------
 
@@ -243,120 +234,15 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             acked.append(isinstance(outcome, Signed | str))
         return acked
 
-    # ---- CollectCargo ----------------------------------------------------------------------
+    # ---- CollectCargo (courier.cogrpc.collect) ----------------------------------------------
 
     async def CollectCargo(  # noqa: N802 - gRPC method name
         self, request_iterator: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
         context: Context,
     ) -> AsyncIterator[bytes]:
-        """Stream the cargo held for the CCA's sender; delete each on its ack.
-
-        Each CargoDelivery is yielded already encoded, so the cargo itself is gone by the time
-        gRPC copies the message: one copy of it in memory, not two.
-        """
-        self.counters.seen(_peer(context))
-        left = _deadline_left(context)
-        loop = asyncio.get_running_loop()
-        stop_at = None if left is None else loop.time() + left
-        cca = await self._accept_cca(context)
-        if cca is None:
-            return  # as the reference courier: no cargo, status OK
-        # RS-000: the courier MUST persist the CCA, to present it to the Internet gateway. The
-        # flush runs beside the first cargo going out; the call ends only once it is done.
-        persisted = asyncio.create_task(self._persist_cca(cca))
-        items = await asyncio.to_thread(self._store.select_for_recipient, cca.sender_id,
-                                        self._clock())
-        pending: dict[str, tuple[str, Claim]] = {}  # delivery id -> (store ref, its claim)
-        all_acked = asyncio.Event()
-        all_acked.set()
-        acker = asyncio.create_task(self._read_acks(request_iterator, pending, all_acked))
-        try:
-            for item in items:
-                # Read, decrypted and encoded, a cargo briefly exists twice on its way out.
-                claim = await self._claim_to_send(2 * item.meta.size, stop_at)
-                if claim is None:
-                    break  # the client's deadline is near: the rest goes at its next call
-                try:
-                    cargo = await asyncio.to_thread(self._store.get, item.ref)
-                except (ObjectNotFoundError, CorruptObjectError):
-                    claim.release()
-                    continue
-                delivery_id = str(uuid.uuid4())
-                pending[delivery_id] = (item.ref, claim)  # the claim ends with the ack
-                all_acked.clear()
-                self.counters.add(cargo_out=1, bytes_out=len(cargo))
-                encoded = serialize_delivery(Delivery(delivery_id, cargo))
-                del cargo
-                yield encoded
-                del encoded
-            timeout = None if stop_at is None else max(0.0, stop_at - loop.time())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(all_acked.wait(), timeout)
-        finally:
-            acker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await acker
-            for _, claim in pending.values():
-                claim.release()
-            await asyncio.shield(persisted)
-
-    async def _claim_to_send(self, size: int, stop_at: float | None) -> Claim | None:
-        """Claim room for a cargo about to be sent; None if it did not come before `stop_at`."""
-        timeout = None if stop_at is None else stop_at - asyncio.get_running_loop().time()
-        if timeout is not None and timeout <= 0:
-            return None
-        try:
-            return await asyncio.wait_for(self._in_hand.claim(size, hold_limit=SEND_HOLD),
-                                          timeout)
-        except TimeoutError:
-            return None
-
-    async def _persist_cca(self, cca: RamfMessage) -> None:
-        """Store the CCA durably (deduplicated by sender and id); a failure is counted."""
-        try:
-            await asyncio.to_thread(self._store.put,
-                                    ObjectMeta.from_message(cca, Direction.TO_INTERNET),
-                                    cca.serialized)
-        except StoreError as error:
-            LOG.warning("could not persist a CCA: %s", error)
-            self.counters.reject("cca_not_stored")
-
-    async def _read_acks(self, acks: AsyncIterator[cogrpc_pb2.CargoDeliveryAck],
-                         pending: dict[str, tuple[str, Claim]],
-                         all_acked: asyncio.Event) -> None:
-        try:
-            async for ack in acks:
-                entry = pending.pop(ack.id, None)
-                if entry is not None:
-                    ref, claim = entry
-                    claim.release()
-                    await asyncio.to_thread(self._store.delete, ref)
-                if not pending:
-                    all_acked.set()
-        finally:
-            all_acked.set()  # the client half-closed or went away: nothing more will come
-
-    async def _accept_cca(self, context: Context) -> RamfMessage | None:
-        """Return the CCA once its header is parsed and the CCA validated, or None."""
-        header = next((value for key, value in (context.invocation_metadata() or ())
-                       if key == "authorization"), None)
-        if not isinstance(header, str):
-            self.counters.reject("cca_missing")
-            return None
-        prefix = next((p for p in CCA_PREFIXES if header.startswith(p)), None)
-        if prefix is None or len(header) > MAX_CCA_HEADER:
-            self.counters.reject("cca_malformed")
-            return None
-        try:
-            raw = base64.b64decode(header[len(prefix):], validate=True)
-            cca = await asyncio.to_thread(parse_message, raw, MessageType.CCA)
-            validate(cca, self._validation_now(cca.creation_date), bound="internet")
-        except (binascii.Error, ValueError):
-            self.counters.reject("cca_malformed")
-            return None
-        except ProtocolError as error:
-            self.counters.reject("cca_" + getattr(error, "reason", "invalid"))
-            return None
-        self._on_message(cca.sender_id, cca.creation_date)
-        self.counters.add(ccas_accepted=1)
-        return cca
+        """Stream the cargo held for the CCA's sender, encoded; delete each on its ack."""
+        # An async generator function, as grpc.aio requires; aclosing runs the collector's
+        # clean-up as soon as the call ends, not when the generator is collected.
+        async with contextlib.aclosing(self._collector.collect(request_iterator, context)) as out:
+            async for message in out:
+                yield message

@@ -5,6 +5,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from courier.app.too_big import read_too_big
 from courier.config import DEFAULT_CONFIG_FILE, load_config
 from courier.store import read_stats
 
@@ -22,14 +23,20 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     data_dir = args.data_dir or Path(config.device.data_dir)
     stats = read_stats(data_dir, config.store.quota_bytes, config.store.quota_fraction)
+    too_big = read_too_big(data_dir)
     if args.json:
-        print(json.dumps(dataclasses.asdict(stats), sort_keys=True))
+        print(json.dumps({**dataclasses.asdict(stats), "too_big_for_android": too_big.cargo,
+                          "too_big_gateways": too_big.gateways}, sort_keys=True))
         return 0
     print(f"cargo for the Internet:       {stats.cargo_to_internet}")
     print(f"cargo for private gateways:   {stats.cargo_to_private}")
     print(f"collection authorizations:    {stats.ccas}")
     print(f"stored: {stats.bytes / 1e6:.1f} MB of {stats.quota_bytes / 1e6:.0f} MB quota, "
           f"{stats.free_bytes / 1e6:.0f} MB free on the card")
+    if too_big.cargo:
+        gateways = f"{too_big.gateways} gateway" + ("s" if too_big.gateways != 1 else "")
+        print(f"{too_big.cargo} cargo too big for Android phones (for {gateways}; a desktop "
+              "gateway can collect them)")
     if stats.quarantined:
         print(f"quarantined (failed integrity check): {stats.quarantined}")
     return 0

@@ -34,6 +34,7 @@ class DeviceStatus:
     passphrase: str = ""
     uplink: bool = False
     clients: tuple[ClientRow, ...] = ()
+    stations: int = 0  # phones and laptops on the Wi-Fi now (hostapd)
     closes_in: float | None = None
     transfer_title: str = "Hotspot sync"
     cargo_done: int = 0
@@ -46,6 +47,7 @@ class DeviceStatus:
     cargo_to_internet: int = 0
     cargo_to_private: int = 0
     ccas: int = 0
+    too_big: int = 0  # waiting cargo too big for Android phones
     problem: Problem | None = None
     problem_detail: str = ""
     wipe_remaining: float | None = None
@@ -56,10 +58,10 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
     """Return the view model of `screen` filled from `status`."""
     match screen:
         case Screen.SESSION:
-            return SessionView(status.ssid, status.passphrase, len(status.clients),
-                               status.closes_in)
+            return SessionView(status.ssid, status.passphrase,
+                               max(len(status.clients), status.stations), status.closes_in)
         case Screen.CLIENTS:
-            return ClientsView(status.clients)
+            return ClientsView(status.clients, status.too_big)
         case Screen.TRANSFER:
             return TransferView(status.transfer_title, status.cargo_done, status.cargo_total,
                                 status.bytes_in, status.bytes_out)

@@ -80,15 +80,19 @@ def _session(view: SessionView) -> Image.Image:
 def _clients(view: ClientsView) -> Image.Image:
     image, draw = c.blank()
     c.title(draw, f"Gateways here: {len(view.clients)}")
-    shown = view.clients if len(view.clients) <= 4 else view.clients[:3]
+    rows = 3 if view.too_big else 4  # the last row tells about cargo no phone can take
+    shown = view.clients if len(view.clients) <= rows else view.clients[:rows - 1]
     for row, client in enumerate(shown):
         c.text(draw, 0, 13 + row * c.LINE,
                f"{c.fit(client.name, 7):<7} in{client.cargo_received:>3} out{client.cargo_sent:>4}")
     if len(shown) < len(view.clients):
-        c.text(draw, 0, 13 + 3 * c.LINE, f"+{len(view.clients) - 3} more")
+        c.text(draw, 0, 13 + len(shown) * c.LINE, f"+{len(view.clients) - len(shown)} more")
     if not view.clients:
-        c.text(draw, 0, 24, "Nobody yet: join the")
-        c.text(draw, 0, 35, "Wi-Fi shown before.")
+        # The official apps sync only when their user taps (PROTOCOL.md section 10).
+        c.text(draw, 0, 13, "Open Awala and tap")
+        c.text(draw, 0, 24, "Sync with courier.")
+    if view.too_big:
+        c.text(draw, 0, 13 + 3 * c.LINE, c.fit(f"{view.too_big} too big for Android"))
     return image
 
 

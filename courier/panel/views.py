@@ -42,6 +42,7 @@ class ClientsView:
     """The gateways connected now."""
 
     clients: tuple[ClientRow, ...]
+    too_big: int = 0  # waiting cargo no Android phone can receive (over 4 MiB)
 
 
 @dataclass(frozen=True)

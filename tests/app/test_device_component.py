@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.interop
 class Device:
     """`courier run --hardware sim --sim-keyboard` with a pipe as its button."""
 
-    def __init__(self, tmp_path: Path, hardware: str = "sim") -> None:
+    def __init__(self, tmp_path: Path, hardware: str = "sim",
+                 stock: "Callable[[Path], None] | None" = None) -> None:
         self.data_dir = tmp_path / "data"
         self.log = tmp_path / "daemon.log"
         self.port = free_port()
@@ -29,6 +30,8 @@ class Device:
         subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir",
                         str(self.data_dir), "--config", str(config)], cwd=REPO, check=True,
                        capture_output=True, timeout=60)
+        if stock is not None:
+            stock(self.data_dir)  # before the daemon owns the store
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "courier", "run", "--config", str(config), "--data-dir",

@@ -35,6 +35,7 @@ GOLDEN: dict[str, View] = {
     "clients": ClientsView((ClientRow("alice-phone", 3, 12), ClientRow("laptop", 0, 4))),
     "clients_many": ClientsView(tuple(ClientRow(f"phone-{i}", i, 100 * i) for i in range(6))),
     "clients_none": ClientsView(()),
+    "clients_too_big": ClientsView((ClientRow("alice-phone", 3, 12),), too_big=2),
     "transfer": TransferView("Hotspot sync", 7, 20, 1_234_567, 34_000),
     "transfer_empty": TransferView("Hotspot sync", 0, 0, 0, 0),
     "internet": InternetView((

@@ -30,3 +30,12 @@ def test_fields_reach_the_views() -> None:
                           problem=Problem.STORAGE_FULL, wipe_remaining=2.5)
     assert view_for(Screen.PROBLEM, status) == ProblemView(Problem.STORAGE_FULL, "")
     assert view_for(Screen.WIPE_COUNTDOWN, status) == WipeCountdownView(2.5, 5.0, ready=False)
+
+
+def test_stations_on_the_wifi_and_cargo_too_big_reach_the_session_screens() -> None:
+    from courier.panel.views import ClientsView, SessionView  # noqa: PLC0415
+
+    status = DeviceStatus("c", STATUS.effective_now, True, "network", ssid="s", passphrase="p",
+                          stations=2, too_big=3)
+    assert view_for(Screen.SESSION, status) == SessionView("s", "p", 2, None)
+    assert view_for(Screen.CLIENTS, status) == ClientsView((), too_big=3)

@@ -96,3 +96,25 @@ def test_config_check_exits_non_zero_on_errors(
     conf = _write(tmp_path / "c.toml", '[device]\nhardware = "x"\n')
     assert main(["config", "check", "--config", str(conf)]) == 2
     assert "hardware must be one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("subnet", ["100.64.0.0/24", "192.0.2.0/24", "172.32.0.0/24",
+                                    "8.8.8.0/24", "fd00::/64"])
+def test_a_hotspot_subnet_outside_rfc_1918_is_refused(subnet: str) -> None:
+    # The Android gateway trusts a self-issued certificate only on a site-local address.
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={}, overrides={"hotspot": {"subnet": subnet}})
+    assert any("10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("subnet", ["10.97.0.0/24", "172.31.5.0/24", "192.168.4.0/22"])
+def test_rfc_1918_hotspot_subnets_are_accepted(subnet: str) -> None:
+    assert load_config(None, environ={},
+                       overrides={"hotspot": {"subnet": subnet}}).hotspot.subnet == subnet
+
+
+def test_collection_settings_have_the_field_defaults() -> None:
+    server = Config().server
+    assert server.small_message_agents == ("grpc-java-okhttp/",)
+    assert server.collect_expiry_margin_seconds == 7200
+    assert server.collect_deadline_seconds == 10.0

@@ -1,7 +1,8 @@
 // An Internet gateway double built on the official libraries: @relaycorp/cogrpc's service
 // definition served by @grpc/grpc-js over TLS, messages checked by @relaycorp/relaynet-core.
 //   node double.mjs CONFIG.json   (prints "listening PORT" when ready)
-// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall, record}
+// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall, record,
+//          replyBackdateMinutes (default 5; the real gateway back-dates by 180)}
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,8 +119,9 @@ async function collectCargo(call) {
   const replies = gateway ? gateway.inbound.length : 0;
   const sent = [];
   for (let i = 0; i < replies; i++) {
+    const backdate = (config.replyBackdateMinutes ?? 5) * 60 * 1000;
     const reply = new Cargo({ id: senderId }, authorization, randomBytes(1500),
-      { creationDate: new Date(Date.now() - 5 * 60 * 1000), ttl: 86400 });
+      { creationDate: new Date(Date.now() - backdate), ttl: 86400 });
     const cargo = Buffer.from(await reply.serialize(identityKey));
     sent.push(createHash('sha256').update(cargo).digest('hex'));
     call.write({ id: randomUUID(), cargo });

@@ -1,5 +1,6 @@
 // A private gateway as the official Awala libraries implement it, driven by the Python tests.
-//   node driver.mjs make-world OUTDIR '{"gateways": 2, "outbound": [1024, ...], "inbound": [...]}'
+//   node driver.mjs make-world OUTDIR '{"gateways": 2, "outbound": [1024, ...], "inbound": [...],
+//                                       "authorizationStartsNow": false}'
 //   node driver.mjs deliver HOST:PORT FILE...        -> {"acked": [FILE...]}
 //   node driver.mjs collect HOST:PORT CCAFILE RECIPIENT_ID -> {"cargo": [...], "errors": [...]}
 import { createHash, randomBytes } from 'node:crypto';
@@ -51,10 +52,12 @@ async function makeWorld(outDir, spec) {
       validityEndDate: new Date(now.getTime() + 180 * DAY),
     });
     const id = await getIdFromIdentityKey(keys.publicKey);
-    // What the private gateway authorises the Internet gateway to send it (as in a CCA).
+    // What the private gateway authorises the Internet gateway to send it (as in a CCA). The
+    // Android gateway starts it when it makes the CCA (awala-jvm issueDeliveryAuthorization).
     const authorization = await issueDeliveryAuthorization({
       issuerPrivateKey: keys.privateKey, issuerCertificate: cert,
-      subjectPublicKey: internetKeys.publicKey, validityStartDate: past,
+      subjectPublicKey: internetKeys.publicKey,
+      validityStartDate: spec.authorizationStartsNow ? new Date() : past,
       validityEndDate: new Date(now.getTime() + 30 * DAY),
     });
     const entry = { id, cca: `cca-${g}.der`, outbound: [], inbound: [] };
