@@ -153,6 +153,8 @@ def test_cargo_with_giant_certificates(launch: Callable[..., Target]) -> None:
     assert target.courier.status()["cargo_to_internet"] == 9  # the legitimate cargo only
 
 
+@pytest.mark.xfail(reason="needs the CollectCargo claim change of #18 (other branch)",
+                   strict=True)
 def test_zero_window_collections_with_big_cargo_waiting(
     launch: Callable[..., Target], attacks: list[Attacker],
 ) -> None:
