@@ -98,8 +98,11 @@ class Daemon:
         relay = CargoRelay(self.store, self.clock, self.counters,
                            delivery_idle_seconds=server.delivery_idle_seconds,
                            **self._clock_hooks(system))
-        limits = ServerLimits(server.max_concurrent_calls, server.max_calls_per_client,
-                              server.handshake_timeout_seconds)
+        limits = ServerLimits(
+            max_calls=server.max_concurrent_calls,
+            max_calls_per_client=server.max_calls_per_client,
+            max_streams_per_connection=server.max_streams_per_connection,
+            handshake_timeout_seconds=server.handshake_timeout_seconds)
         LOG.info("open-file limit %d", raise_fd_limit())
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem, limits)
         await self.server.start()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2
 from courier.cogrpc.relay import MAX_CCA_HEADER, MESSAGE_LIMIT, CargoRelay, Context
 from courier.cogrpc.wire import parse_delivery
@@ -19,8 +20,6 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_send_message_length", MESSAGE_LIMIT),
     # A base64 CCA is about 4.7 KB; anything far larger is refused before it reaches us.
     ("grpc.max_metadata_size", MAX_CCA_HEADER + 4096),
-    # One connection may not hog the server (the Android gateway uses at most 2 streams).
-    ("grpc.max_concurrent_streams", 3),
     # Idle and stalled connections go away; phones come back at their next probe.
     ("grpc.max_connection_idle_ms", 10_000),
     ("grpc.max_connection_age_ms", 15 * 60 * 1000),
@@ -45,6 +44,8 @@ class ServerLimits:
     # 10 hotspot clients at their cap stay below the global cap: no address can take it all.
     max_calls: int = 64
     max_calls_per_client: int = 4
+    # One connection may not hog the server (the Android gateway uses at most 2 streams).
+    max_streams_per_connection: int = 3
     # The JVM client's deadline (5 s) covers TCP and TLS: a handshake never needs more.
     handshake_timeout_seconds: float = 5.0
 
@@ -52,8 +53,9 @@ class ServerLimits:
 class PerClientCap:
     """Refuses a call from an address that already has `limit` calls in progress."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, counters: ServerCounters) -> None:
         self._limit = limit
+        self._counters = counters
         self._calls: Counter[str] = Counter()
 
     def in_progress(self, address: str) -> int:
@@ -66,6 +68,7 @@ class PerClientCap:
                           context: Context) -> AsyncGenerator[object, None]:
             address = client_address(context)
             if self._calls[address] >= self._limit:
+                self._counters.reject("too_many_calls")
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                     "too many calls from this address at once")
             self._calls[address] += 1
@@ -89,7 +92,7 @@ def client_address(context: Context) -> str:
 
 def add_relay(relay: CargoRelay, server: grpc.aio.Server, per_client: int) -> None:
     """Register the service; deliveries are coded by courier.cogrpc.wire (one cargo copy)."""
-    cap = PerClientCap(per_client)
+    cap = PerClientCap(per_client, relay.counters)
     deliver: Method = relay.DeliverCargo  # type: ignore[assignment]
     collect: Method = relay.CollectCargo  # type: ignore[assignment]
     handlers = {
@@ -110,7 +113,8 @@ def make_server(relay: CargoRelay, listen: list[str], key_pem: bytes, cert_pem: 
     # gRPC keeps a connection that never finishes its TLS handshake for 120 s by default: a
     # silent or byte-by-byte client would hold a file descriptor that long.
     options = [*SERVER_OPTIONS,
-               ("grpc.server_handshake_timeout_ms", int(limits.handshake_timeout_seconds * 1000))]
+               ("grpc.server_handshake_timeout_ms", int(limits.handshake_timeout_seconds * 1000)),
+               ("grpc.max_concurrent_streams", limits.max_streams_per_connection)]
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=limits.max_calls)
     add_relay(relay, server, limits.max_calls_per_client)
     credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
