@@ -1,11 +1,16 @@
 """Certificates cost bounded memory: size refused before parsing, cache bounded in bytes."""
 
+import contextlib
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from courier.protocol import Certificate, MalformedMessageError, parse_message
 from courier.protocol import certificates as certificates_module
+from courier.protocol.ber_reader import NotDerError
+from courier.protocol.cms_der import certificate_sid
 from tests.abuse.material import giant_certificate
 from tests.protocol.conftest import MessageFactory, Pki
 
@@ -62,3 +67,23 @@ def test_the_cache_is_bounded_in_bytes(pki: Pki) -> None:
     assert not certificates_module.is_cached(big[0].der)
     assert Certificate.from_der(big[0].der).not_after - Certificate.from_der(
         big[0].der).not_before == timedelta(days=31)  # parsed again on demand
+
+
+def test_the_signer_id_read_in_place_matches_the_parsed_certificate(pki: Pki) -> None:
+    for certificate in (pki.gateway_cert, pki.private_cert, pki.stranger_cert):
+        assert certificate_sid(certificate.der) == (certificate.issuer_der,
+                                                    certificate.serial_number)
+
+
+@settings(max_examples=500, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_signer_id_reader_raises_only_its_errors_on_hostile_input(
+    pki: Pki, data: st.DataObject,
+) -> None:
+    der = bytearray(pki.private_cert.der)
+    for _ in range(data.draw(st.integers(1, 4))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(der)))
+    with contextlib.suppress(MalformedMessageError, NotDerError):
+        certificate_sid(bytes(der[:cut]))
