@@ -87,3 +87,10 @@ def test_the_signer_id_reader_raises_only_its_errors_on_hostile_input(
     cut = data.draw(st.integers(0, len(der)))
     with contextlib.suppress(MalformedMessageError, NotDerError):
         certificate_sid(bytes(der[:cut]))
+
+
+@pytest.mark.parametrize("der", [b"", b"\x30\x00", b"\x30\x02\x30\x00", b"\x30\x04\x30\x02\xa0\x00",
+                                 b"\x30\x05\x30\x03\x02\x01\x01", b"\x30\x80\x00\x00"])
+def test_the_signer_id_reader_refuses_truncated_certificates(der: bytes) -> None:
+    with pytest.raises((MalformedMessageError, NotDerError)):
+        certificate_sid(der)
