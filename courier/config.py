@@ -35,7 +35,7 @@ class ServerConfig:
 
     listen: tuple[str, ...] = ("0.0.0.0:21473",)
     tls_address: str = "10.97.0.1"
-    max_concurrent_calls: int = 32
+    max_concurrent_calls: int = 64
     max_streams_per_connection: int = 3
     # Clients whose user agent starts with one of these cannot receive a message over 4 MiB:
     # grpc-java OkHttp's default, kept by the Android gateway (PROTOCOL.md section 10).
@@ -46,6 +46,10 @@ class ServerConfig:
     # A CollectCargo call without a client deadline ends after this: the longest real client
     # deadline (5 s, JVM) plus a margin.
     collect_deadline_seconds: float = 10.0
+    # Hostile-hotspot limits (docs/cogrpc-server.md, "Limits against abuse").
+    max_calls_per_client: int = 4
+    delivery_idle_seconds: float = 10.0
+    handshake_timeout_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,12 @@ def check_config(config: Config) -> list[str]:
         (config.clock.drift_tolerance_seconds >= 0,
          "[clock] drift_tolerance_seconds must not be negative"),
         (config.internet.concurrency >= 1, "[internet] concurrency must be at least 1"),
+        (1 <= config.server.max_calls_per_client < config.server.max_concurrent_calls,
+         "[server] max_calls_per_client must be at least 1 and below max_concurrent_calls"),
+        (config.server.delivery_idle_seconds > 0,
+         "[server] delivery_idle_seconds must be positive"),
+        (config.server.handshake_timeout_seconds > 0,
+         "[server] handshake_timeout_seconds must be positive"),
         (len(config.hotspot.country) == 2 and config.hotspot.country.isalpha(),
          "[hotspot] country must be a two-letter ISO 3166 code"),
         (config.panel.display in DISPLAYS, f"[panel] display must be one of {sorted(DISPLAYS)}"),

@@ -35,7 +35,7 @@ from courier.clock_rtc import ntp_synchronized
 from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
-from courier.cogrpc.serving import make_server
+from courier.cogrpc.serving import ServerLimits, make_server, raise_fd_limit
 from courier.cogrpc.tls import tls_identity
 from courier.config import Config
 from courier.errors import HardwareError
@@ -98,10 +98,17 @@ class Daemon:
         self.store.reclaim_clock = self.clock  # before answering "full", reclaim at this time
         await self.upkeep.reclaim()
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks(system),
-                           collect=self._collect_settings())
-        self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
-                                              self.config.server.max_concurrent_calls)
+        server = self.config.server
+        relay = CargoRelay(self.store, self.clock, self.counters,
+                           delivery_idle_seconds=server.delivery_idle_seconds,
+                           collect=self._collect_settings(), **self._clock_hooks(system))
+        limits = ServerLimits(
+            max_calls=server.max_concurrent_calls,
+            max_calls_per_client=server.max_calls_per_client,
+            max_streams_per_connection=server.max_streams_per_connection,
+            handshake_timeout_seconds=server.handshake_timeout_seconds)
+        LOG.info("open-file limit %d", raise_fd_limit())
+        self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem, limits)
         await self.server.start()
         endpoints = [f"{e.rsplit(':', 1)[0]}:{p}" for e, p in zip(self.listen, self.ports,
                                                                      strict=True)]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import grpc
 
-from courier.cogrpc.budget import ByteBudget
+from courier.cogrpc.budget import ByteBudget, Claim
 from courier.cogrpc.cca import MAX_CCA_HEADER
 from courier.cogrpc.collect import Collector, CollectSettings
 from courier.cogrpc.counters import ServerCounters
@@ -37,6 +37,7 @@ INBOX_CARGO = 8  # read and waiting for a worker
 # so a few gateways delivering 9 MiB cargo at once take turns instead of all landing in memory.
 IN_HAND_BUDGET = 24 * 1024 * 1024
 READ_HOLD = 1.0
+CONTENDED_HOLD = 0.1  # ... or this long while the budget is full (see CargoRelay._arrived)
 # A delivery left unacknowledged (refused for a date while our clock is untrusted, or not
 # stored) keeps the JS client waiting for its ack, without a deadline: once nothing more arrives
 # for this long, the call ends with OK after the acks of everything stored.
@@ -45,6 +46,10 @@ UNANSWERED_GRACE = 2.0
 # or its call ends (courier.cogrpc.collect): a client that stops reading cannot hold up
 # deliveries.
 COLLECT_BUDGET = 24 * 1024 * 1024
+# A DeliverCargo call that completes no message for this long is ended (after the acks of what
+# it stored): a silent call would hold a call slot for as long as its client likes. A gateway
+# streams its cargo at once; 9 MiB at the 2.4 GHz hotspot's worst rate takes about 3 s.
+DELIVERY_IDLE_SECONDS = 10.0
 # Cargo being validated and sealed at once: each costs a copy of its size as it is sealed.
 PROCESSING_BUDGET = 12 * 1024 * 1024
 Clock = Callable[[], datetime]
@@ -62,19 +67,6 @@ def _peer(context: Context) -> str:
     return peer.rsplit(":", 1)[0]
 
 
-async def _read_unless_stuck(context: Context, unanswered: asyncio.Event) -> object:
-    """Return the next message, or None if none came within the grace once `unanswered`."""
-    read = asyncio.ensure_future(context.read())
-    try:
-        if not unanswered.is_set():
-            waiter = asyncio.ensure_future(unanswered.wait())
-            await asyncio.wait({read, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-        done, _ = await asyncio.wait({read}, timeout=UNANSWERED_GRACE)
-        return read.result() if done else None
-    finally:
-        if not read.done():
-            read.cancel()
 
 
 class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
@@ -84,8 +76,10 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                  on_message: Callable[[str, datetime], None] | None = None,
                  validation_now: Callable[[datetime], datetime] | None = None,
                  clock_trusted: Callable[[], bool] | None = None,
-                 collect: CollectSettings | None = None) -> None:
+                 collect: CollectSettings | None = None,
+                 delivery_idle_seconds: float = DELIVERY_IDLE_SECONDS) -> None:
         self._store = store
+        self._idle_seconds = delivery_idle_seconds
         self._clock = clock
         # The `now` to validate a message created at a given date: with a clock known to be
         # behind, a message is not refused for looking as if it came from the future.
@@ -191,20 +185,56 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
     async def _receive(self, context: Context, unanswered: asyncio.Event) -> Item | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed.
 
-        Also None when a delivery was left unacknowledged and nothing more came within
-        UNANSWERED_GRACE: the client is waiting for that ack (the JS client never half-closes).
+        Also None when nothing arrives for the idle limit, or, once a delivery was left
+        unacknowledged, for UNANSWERED_GRACE (the JS client waits for that ack and never
+        half-closes): the call then ends cleanly.
         """
         claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
+        read = asyncio.ensure_future(context.read())
         try:
-            delivery = await _read_unless_stuck(context, unanswered)
-            if isinstance(delivery, Received):  # else grpc.aio.EOF, or None
+            # Only the read is timed: a wait for room in the budget is not the client's doing.
+            if not await self._arrived(read, claim, unanswered):
+                claim.release()
+                return None
+            delivery = read.result()
+            if isinstance(delivery, Received):  # else grpc.aio.EOF
                 await claim.settle(len(delivery.span.source))
                 return delivery, claim
         except BaseException:
             claim.release()
             raise
+        finally:
+            if not read.done():
+                read.cancel()
         claim.release()
         return None
+
+    async def _arrived(self, read: "asyncio.Future[object]", claim: Claim,
+                       unanswered: asyncio.Event) -> bool:
+        """Wait for `read`; False if the call went idle or stayed unanswered past its grace.
+
+        Idle: nothing for the idle limit. Unanswered: a delivery was left unacknowledged and
+        nothing came within UNANSWERED_GRACE (the JS client waits for that ack). A silent
+        call's claim is the largest message: while the budget cannot fit another, it stops
+        counting after CONTENDED_HOLD, not READ_HOLD, so dozens of silent calls cannot queue
+        the others for dozens of seconds. What arrives later claims its size then.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._idle_seconds
+        graced = False
+        while (left := give_up_at - loop.time()) > 0:
+            done, _ = await asyncio.wait((read,), timeout=min(left, CONTENDED_HOLD))
+            if done:
+                return True
+            if self._in_hand.used + MESSAGE_LIMIT > self._in_hand.capacity:
+                claim.release()
+            if unanswered.is_set() and not graced:
+                graced = True
+                give_up_at = min(give_up_at, loop.time() + UNANSWERED_GRACE)
+        if not read.done() and not graced:
+            LOG.info("ended a delivery call idle for %.0f s", self._idle_seconds)
+            self.counters.reject("delivery_idle")
+        return read.done()
 
     async def _accept(self, batch: list[Received], full: asyncio.Event) -> list[bool]:
         """Return, for each delivery, whether it may be acked: stored, or dropped as bad."""

@@ -9,6 +9,12 @@ from courier.net.plan import COGRPC_PORT, HotspotPlan
 
 COURIER_HOSTNAME = "courier.lan"
 NFT_TABLE = "courier"
+# Per source address on the CogRPC port (docs/cogrpc-server.md, "Limits against abuse"): a
+# gateway's sync opens 2 connections (the JS client's certificate fetch, then the calls) and its
+# probes one every 2-5 s; one client cannot fill the daemon's descriptors or its accept queue.
+COGRPC_CONNECTIONS_PER_SOURCE = 16
+COGRPC_NEW_PER_SECOND = 10
+COGRPC_NEW_BURST = 20
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def render_nftables(hotspot_interfaces: Sequence[str], lan_interfaces: Sequence[
         f"table inet {NFT_TABLE}",
         f"delete table inet {NFT_TABLE}",
         f"table inet {NFT_TABLE} {{",
+        *_cogrpc_sets(),
         "  chain input {",
         "    type filter hook input priority filter; policy accept;",
         *([f"    iifname {hotspot} jump hotspot_in"] if hotspot_interfaces else []),
@@ -125,6 +132,7 @@ def render_nftables(hotspot_interfaces: Sequence[str], lan_interfaces: Sequence[
         # IPv6 neighbour discovery keeps link-local mDNS working.
         "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept",
         "    udp dport 5353 accept",
+        *_cogrpc_limits(),
         f"    tcp dport {COGRPC_PORT} accept",
         "    meta l4proto tcp reject with tcp reset",
         "    reject with icmpx type admin-prohibited",
@@ -139,6 +147,26 @@ def render_nftables(hotspot_interfaces: Sequence[str], lan_interfaces: Sequence[
         "",
     ]
     return "\n".join(lines)
+
+
+def _cogrpc_sets() -> list[str]:
+    """Return the dynamic sets of CogRPC clients: connections counted, new ones rate-limited."""
+    return [f"  set cogrpc_{kind}_{family} {{ type {family}_addr; flags {flags}; size 4096; }}"
+            for kind, flags in (("clients", "dynamic"), ("rate", "dynamic,timeout; timeout 1m"))
+            for family in ("ipv4", "ipv6")]
+
+
+def _cogrpc_limits() -> list[str]:
+    """Return the rules refusing (TCP reset) a source over its connection count or rate."""
+    new = f"tcp dport {COGRPC_PORT} ct state new"
+    rate = f"limit rate over {COGRPC_NEW_PER_SECOND}/second burst {COGRPC_NEW_BURST} packets"
+    return [
+        *(f"    {new} add @cogrpc_clients_{family} {{ {match} saddr ct count over "
+          f"{COGRPC_CONNECTIONS_PER_SOURCE} }} reject with tcp reset"
+          for family, match in (("ipv4", "ip"), ("ipv6", "ip6"))),
+        *(f"    {new} update @cogrpc_rate_{family} {{ {match} saddr {rate} }} "
+          "reject with tcp reset" for family, match in (("ipv4", "ip"), ("ipv6", "ip6"))),
+    ]
 
 
 def _nft_set(names: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ asn1crypto and cryptography is used only for the public key and signatures (PROT
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,21 @@ from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
 
 CACHE_SIZE = 256
+# Real Awala certificates are 1-2 KB (RSA 2048-4096, a few extensions): anything over this is
+# refused before it is parsed, copied or cached.
+MAX_CERTIFICATE_SIZE = 16 * 1024
+# The cache is bounded in bytes too; an entry costs about its DER twice (the TBS is kept for
+# issuance checks) plus the key and Python objects.
+CACHE_BYTES = 2 * 1024 * 1024
+ENTRY_OVERHEAD = 2048
+
+
+def check_certificate_size(size: int) -> None:
+    """Refuse a certificate of `size` octets larger than any real Awala certificate."""
+    if size > MAX_CERTIFICATE_SIZE:
+        raise MalformedMessageError(
+            f"certificate of {size} octets is over the {MAX_CERTIFICATE_SIZE} allowed",
+            "oversize_certificate")
 
 
 def node_id_from_spki(spki_der: bytes) -> str:
@@ -49,18 +65,15 @@ class Certificate:
     @classmethod
     def from_der(cls, der: bytes) -> "Certificate":
         """Return the certificate encoded by `der` (cached); raise MalformedMessageError."""
-        # Each OrderedDict operation is atomic under the GIL; a race costs a re-parse, no harm.
+        check_certificate_size(len(der))
         cached = _CACHE.get(der)
         if cached is not None:
-            _CACHE.move_to_end(der)
+            with _CACHE_LOCK:
+                if der in _CACHE:
+                    _CACHE.move_to_end(der)
             return cached
         certificate = cls._parse(bytes(der))
-        _CACHE[certificate.der] = certificate
-        while len(_CACHE) > CACHE_SIZE:
-            try:
-                _CACHE.popitem(last=False)
-            except KeyError:  # emptied by another thread meanwhile
-                break
+        _remember(certificate)
         return certificate
 
     @classmethod
@@ -147,5 +160,25 @@ class _KnownDer:
         return item in _CACHE
 
 
+def _entry_cost(der: bytes) -> int:
+    return 2 * len(der) + ENTRY_OVERHEAD
+
+
+def _remember(certificate: Certificate) -> None:
+    """Cache a parsed certificate, dropping the least recently used beyond the bounds."""
+    global _cache_bytes  # noqa: PLW0603 - the cache is module state, guarded by its lock
+    with _CACHE_LOCK:
+        if certificate.der in _CACHE:
+            return
+        _CACHE[certificate.der] = certificate
+        _cache_bytes += _entry_cost(certificate.der)
+        while len(_CACHE) > CACHE_SIZE or _cache_bytes > CACHE_BYTES:
+            der, _ = _CACHE.popitem(last=False)
+            _cache_bytes -= _entry_cost(der)
+
+
+# Validation runs in worker threads: the lock keeps the byte count true.
+_CACHE_LOCK = threading.Lock()
 _CACHE: "OrderedDict[bytes, Certificate]" = OrderedDict()
+_cache_bytes = 0
 KNOWN_DER = _KnownDer()

@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 from courier.protocol.ber import Span, ber_to_der, encode_length
 from courier.protocol.ber_reader import BerReader, Element, NotDerError
-from courier.protocol.certificates import KNOWN_DER, Certificate
-from courier.protocol.cms_der import message_digest, read_der
+from courier.protocol.certificates import KNOWN_DER, Certificate, check_certificate_size
+from courier.protocol.cms_der import certificate_sid, message_digest, read_der
 from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
 
@@ -39,7 +39,12 @@ class SignedContent:
 
     econtent: Span
     signer: Certificate
-    ca_certificates: tuple[Certificate, ...]
+    attached: tuple[bytes, ...]  # the other certificates' DER, parsed only when asked for
+
+    @property
+    def ca_certificates(self) -> tuple[Certificate, ...]:
+        """Return the other attached certificates, parsed (raise MalformedMessageError)."""
+        return tuple(Certificate.from_der(der) for der in self.attached)
 
     @property
     def content(self) -> bytes:
@@ -83,20 +88,20 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
     # The signature covers the DER of the signed attributes re-tagged as a SET OF.
     verify_pss(signer.certificate.public_key, signer.signature, signer.signed_attrs_der,
                signer.signature_algorithm)
-    others = tuple(c for c in certificates if c is not signer.certificate)
+    others = tuple(der for der in certificates if der != signer.certificate.der)
     return SignedContent(content, signer.certificate, others)
 
 
-def _read_fast(data: bytes, offset: int) -> tuple[Span, list[Certificate], _Signer]:
-    content, ders, issuer, serial, digest, attrs, algorithm, signature = read_der(data, offset)
-    certificates = [Certificate.from_der(der) for der in ders]
+def _read_fast(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
+    content, certificates, issuer, serial, digest, attrs, algorithm, signature = read_der(
+        data, offset)
     attrs_der = b"\x31" + encode_length(len(attrs)) + attrs
     sid = (issuer, int.from_bytes(serial, "big", signed=True))
     return content, certificates, _signer(certificates, sid, (digest, algorithm), attrs_der,
                                           signature)
 
 
-def _read(data: bytes, offset: int) -> tuple[Span, list[Certificate], _Signer]:
+def _read(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
     """Read any BER form in place (the JVM's indefinite lengths, JS constructed strings)."""
     reader = BerReader(data)
     top = reader.element(offset, len(data))
@@ -119,7 +124,8 @@ def _read(data: bytes, offset: int) -> tuple[Span, list[Certificate], _Signer]:
     for choice in reader.children(cert_sets[0]) if cert_sets else []:
         if choice[0] != _SEQUENCE:
             raise _malformed("only X.509 certificates are supported", "bad_structure")
-        certificates.append(Certificate.from_der(reader.whole(choice)))
+        check_certificate_size(choice[4] - choice[1])  # before the copy
+        certificates.append(reader.whole(choice))
     signer_infos = reader.children(parts[-1])
     if len(signer_infos) != 1 or signer_infos[0][0] != _SEQUENCE:
         raise _malformed(f"expected exactly one SignerInfo, got {len(signer_infos)}")
@@ -141,7 +147,7 @@ def _econtent(reader: BerReader, encapsulated: Element) -> Span:
 
 
 def _read_signer(reader: BerReader, signer_info: Element,
-                 certificates: list[Certificate]) -> _Signer:
+                 certificates: list[bytes]) -> _Signer:
     fields = reader.children(signer_info)
     tags = tuple(f[0] for f in fields)
     if tags[:5] != (_INTEGER, _SEQUENCE, _SEQUENCE, _CTX0, _SEQUENCE) or \
@@ -157,25 +163,33 @@ def _read_signer(reader: BerReader, signer_info: Element,
                    reader.string(signature, _OCTETS))
 
 
-def _signer(certificates: list[Certificate], sid: tuple[bytes, int],
+def _signer(certificates: list[bytes], sid: tuple[bytes, int],
             algorithms: tuple[bytes, bytes], attrs_der: bytes, signature: bytes) -> _Signer:
     """Find the signer's certificate, check the digest algorithm and signed attributes.
 
     `sid` is (issuer Name DER, serial number); `algorithms` the digest and signature
     AlgorithmIdentifier DERs.
     """
-    issuer_der, serial_number = sid
     digest_algorithm, signature_algorithm = algorithms
     if not certificates:
         raise _malformed("no certificates attached", "no_signer_certificate")
-    for certificate in certificates:
-        if certificate.serial_number == serial_number and certificate.issuer_der == issuer_der:
-            break
-    else:
-        raise _malformed("the signer's certificate is not attached", "no_signer_certificate")
+    certificate = _find_signer(certificates, sid)
     digest_name = _DIGESTS.get(digest_algorithm)
     if digest_name is None:
         raise InvalidSignatureError("digest algorithm must be SHA-256/384/512 (RS-018)",
                                     "unsupported_algorithm")
     return _Signer(certificate, digest_name, message_digest(attrs_der), attrs_der, signature,
                    signature_algorithm)
+
+
+def _find_signer(certificates: list[bytes], sid: tuple[bytes, int]) -> Certificate:
+    """Return the parsed certificate `sid` (issuer DER, serial) names; only it is parsed."""
+    for der in certificates:
+        try:
+            found = certificate_sid(der) == sid
+        except NotDerError:  # an odd encoding: parse it to know (refused if unreadable)
+            certificate = Certificate.from_der(der)
+            found = (certificate.issuer_der, certificate.serial_number) == sid
+        if found:
+            return Certificate.from_der(der)
+    raise _malformed("the signer's certificate is not attached", "no_signer_certificate")

@@ -8,6 +8,7 @@ must accept the same values.
 
 from courier.protocol.ber import Span, read_string_span
 from courier.protocol.ber_reader import NotDerError
+from courier.protocol.certificates import check_certificate_size
 from courier.protocol.errors import MalformedMessageError
 
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
@@ -96,6 +97,7 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
         certs_end = sd_end if certs_stop < 0 else certs_stop
         while cursor < certs_end and data[cursor] == 0x30:
             _, after = _header(data, cursor, certs_end, 0x30)
+            check_certificate_size(after - cursor)  # before the copy
             certificates.append(data[cursor:after])
             cursor = after
         pos = _close(data, cursor, certs_stop, certs_end)
@@ -153,6 +155,21 @@ def _signer_info(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes
     return (data[sid_start:issuer_end], data[serial_start:serial_end],
             data[digest_start:digest_end], data[attrs_start:attrs_end],
             data[attrs_end:algorithm_end], data[signature_start:signature_end])
+
+
+def certificate_sid(der: bytes) -> tuple[bytes, int]:
+    """Return (issuer Name DER, serial number) of a DER certificate, read without parsing it.
+
+    Finds the signer among attached certificates without parsing the others (RFC 5280 4.1).
+    """
+    start, end = _header(der, 0, len(der), 0x30)
+    pos, tbs_end = _header(der, start, end, 0x30)
+    if pos < tbs_end and der[pos] == 0xA0:                 # [0] version
+        _, pos = _header(der, pos, tbs_end, 0xA0)
+    serial_start, serial_end = _header(der, pos, tbs_end, 0x02)
+    _, issuer = _header(der, serial_end, tbs_end, 0x30)    # signature AlgorithmIdentifier
+    _, issuer_end = _header(der, issuer, tbs_end, 0x30)
+    return der[issuer:issuer_end], int.from_bytes(der[serial_start:serial_end], "big", signed=True)
 
 
 def message_digest(attrs_der: bytes) -> bytes:

@@ -58,8 +58,13 @@ class RamfMessage:
     ttl: int
     payload_view: memoryview  # inside `source` when the content was DER: not a copy
     sender_certificate: Certificate
-    ca_certificates: tuple[Certificate, ...]
+    attached: tuple[bytes, ...]  # other certificates' DER: parsed only when asked for
     octets: Span  # as received, e.g. in place at the end of a CargoDelivery
+
+    @property
+    def ca_certificates(self) -> tuple[Certificate, ...]:
+        """Return the other attached certificates, parsed (raise MalformedMessageError)."""
+        return tuple(Certificate.from_der(der) for der in self.attached)
 
     @property
     def serialized(self) -> bytes:
@@ -119,7 +124,7 @@ def parse_message(data: bytes, expected_type: MessageType | None = None,
     signed = verify_signed_data(data, start + HEADER_LENGTH)
     recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.econtent)
     return RamfMessage(message_type, recipient, message_id, creation_date, ttl, payload,
-                       signed.signer, signed.ca_certificates, Span(data, start, len(data)))
+                       signed.signer, signed.attached, Span(data, start, len(data)))
 
 
 def _read_format_signature(data: bytes, start: int,

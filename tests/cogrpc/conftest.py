@@ -93,7 +93,11 @@ class Courier:
 def start_courier(data_dir: Path, log: Path, port: int | None = None) -> Courier:
     """Start `courier run` on a loopback port (a free one by default) and wait until it serves."""
     port = port or free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # These tests play many gateways from one address (127.0.0.1): the per-client cap is
+    # lifted. The idle limit is too, so that only the unanswered-delivery grace can end a
+    # waiting call here. tests/abuse checks both limits.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COURIER_SERVER__MAX_CALLS_PER_CLIENT": "32",
+           "COURIER_SERVER__DELIVERY_IDLE_SECONDS": "600"}
     started = log.read_text(errors="replace").count("serving CogRPC") if log.exists() else 0
     with log.open("ab") as out:
         process = subprocess.Popen(
