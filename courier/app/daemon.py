@@ -61,6 +61,7 @@ class Daemon:
     clock: Callable[[], datetime] = system_now
     counters: ServerCounters = field(default_factory=ServerCounters)
     store: FileStore | None = None
+    relay: CargoRelay | None = None
     server: grpc.aio.Server | None = None
     ports: list[int] = field(default_factory=list)
     panel: bool = False  # drive the board (button, screen, LEDs) and the session machine
@@ -81,7 +82,8 @@ class Daemon:
             cca_reserve_bytes=settings.cca_reserve_bytes,
             per_sender_fraction=settings.per_sender_fraction)
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
-        relay = CargoRelay(self.store, self.clock, self.counters, **self._clock_hooks())
+        relay = self.relay = CargoRelay(self.store, self.clock, self.counters,
+                                        **self._clock_hooks())
         self.server, self.ports = make_server(relay, self.listen, key_pem, cert_pem,
                                               self.config.server.max_concurrent_calls)
         await self.server.start()
@@ -233,7 +235,13 @@ class Daemon:
         except ImportError:
             LOG.error("Internet sync is not available in this build")
             return False
-        return bool(await module.sync_once(self.config, self.data_dir))
+        if self.store is None or self.relay is None:
+            return False
+        # The daemon's own store, trusted clock and byte budget (shared with the CogRPC server).
+        report = await module.run_sync(self.store, self.data_dir / "state",
+                                       module.options_from_config(self.config), self.clock,
+                                       budget=self.relay.in_hand)
+        return bool(report)
 
     async def _wipe(self) -> None:
         """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""

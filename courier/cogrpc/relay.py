@@ -87,7 +87,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self.counters = counters
         # Told (sender id, creation date) of each validly signed message, for the clock.
         self._on_message = on_message or (lambda _sender, _created: None)
-        self._in_hand = ByteBudget(IN_HAND_BUDGET)
+        self.in_hand = ByteBudget(IN_HAND_BUDGET)
         self._processing = ByteBudget(PROCESSING_BUDGET)
 
     # ---- DeliverCargo ----------------------------------------------------------------------
@@ -174,7 +174,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
 
     async def _receive(self, context: Context) -> Item | None:
         """Read the next delivery within the in-hand budget; None once the client half-closed."""
-        claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
+        claim = await self.in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
         try:
             delivery = await context.read()
             if isinstance(delivery, Received):  # else grpc.aio.EOF
@@ -272,7 +272,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         if timeout is not None and timeout <= 0:
             return None
         try:
-            return await asyncio.wait_for(self._in_hand.claim(size, hold_limit=SEND_HOLD),
+            return await asyncio.wait_for(self.in_hand.claim(size, hold_limit=SEND_HOLD),
                                           timeout)
         except TimeoutError:
             return None

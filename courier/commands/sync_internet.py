@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from courier.config import DEFAULT_CONFIG_FILE, load_config, parse_endpoint
@@ -19,8 +20,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--ca-file", type=Path, help="extra trusted CA certificates (PEM)")
     parser.add_argument("--reply-wait", type=float, help="seconds to wait for replies")
     parser.add_argument("--dns", metavar="HOST:PORT", help="DNS server for SRV lookups")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="deadline of each call to a gateway, in seconds (default 60)")
+    parser.add_argument("--timeout", type=float, default=20.0,
+                        help="deadline of each call to a gateway, in seconds (default 20)")
+    parser.add_argument("--call-budget", type=float, default=3.5,
+                        help="seconds each delivery call aims for (default 3.5: the production "
+                        "gateway cuts every call at 5 s)")
     parser.set_defaults(func=_run)
 
 
@@ -42,7 +46,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides=overrides, ca_pem=ca_file.read_bytes() if ca_file else None,
         reply_wait=config.internet.reply_wait_seconds if args.reply_wait is None
         else args.reply_wait, concurrency=config.internet.concurrency,
-        nameserver=parse_endpoint(args.dns) if args.dns else None, timeout=args.timeout)
+        nameserver=parse_endpoint(args.dns) if args.dns else None, timeout=args.timeout,
+        call_budget=args.call_budget)
     tty = sys.stdout.isatty()
 
     def show(progress: Progress) -> None:
@@ -52,9 +57,15 @@ def _run(args: argparse.Namespace) -> int:
                      f"{progress.bytes_done / 1e6:.1f}/{progress.bytes_total / 1e6:.1f} MB")
         print(("\r\033[K" + line) if tty else line, end="" if tty else "\n", flush=True)
 
-    store = FileStore.open(data_dir)
+    settings = config.store
+    store = FileStore.open(data_dir, quota_bytes=settings.quota_bytes,
+                           quota_fraction=settings.quota_fraction,
+                           cca_reserve_bytes=settings.cca_reserve_bytes,
+                           per_sender_fraction=settings.per_sender_fraction)
     try:
-        report = asyncio.run(run_sync(store, data_dir, options, show))
+        # The command's clock until it asks the running daemon (which has the trusted one).
+        report = asyncio.run(run_sync(store, data_dir / "state", options,
+                                      lambda: datetime.now(UTC), show))
     finally:
         store.close()
     if tty:
@@ -65,5 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{g.address}: delivered {g.delivered}, collected {g.collected}, "
               f"CCAs used {g.ccas_used} (dropped {g.ccas_dropped}, kept {g.ccas_kept}), "
               f"left {g.undelivered}" + (f", rejected {g.rejected}" if g.rejected else "")
-              + (f" - FAILED: {g.error}" if g.error else " - ok"))
+              + (f" in {g.calls} calls ({g.cuts} cut)" if g.calls else "")
+              + (f" - {g.too_big_note}" if g.too_big_note else "")
+              + (f" - FAILED: {g.error}" if g.error else " - ok" if g.ok else ""))
     return 0 if report else 1
