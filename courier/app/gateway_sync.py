@@ -107,6 +107,9 @@ class GatewaySync:
                 status, elapsed = await deliver(
                     channel, [(ref, self._sizes[ref]) for ref in action.refs], self._load,
                     on_ack=on_ack, timeout=self.options.timeout, budget=self.budget)
+                LOG.info("%s: delivery call of %d cargo ended %s after %.2f s (%d delivered so "
+                         "far)", self.address, len(action.refs), status, elapsed,
+                         planner.summary.delivered)
                 pending.extend(planner.feed(DeliveryEnded(status, elapsed), self.now()))
             elif isinstance(action, OpenCollection):
                 self.progress(Progress(self.address, "collecting", self.report.collected))

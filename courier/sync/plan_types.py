@@ -1,7 +1,7 @@
 """Inputs, events and actions of the Internet-sync planner (frozen values, no behaviour)."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from courier.sync.internet import Retry
 
@@ -34,6 +34,10 @@ class PlanSettings:
     growth: float = 4.0  # a call carries at most this many times the bytes of the previous one
     too_big_after: int = 2  # cuts of a cargo sent alone before it is reported too big
     max_stalls: int = 2  # consecutive calls with no ack before delivery stops
+    # After a collection for a private gateway, its other CCAs wait this long: the Internet
+    # gateway returns all pending parcels to each CCA (section 10), so another press in the same
+    # visit would only bring the same replies again and spend a CCA the next visit needs.
+    revisit: timedelta = timedelta(hours=1)
 
 
 # Events: what happened on the wire (elapsed seconds since the call started, monotonic).

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 
-from courier.sync.internet import CcaFate, after_failure, cca_fate, is_due
+from courier.sync.internet import CcaFate, Retry, after_failure, cca_fate, is_due
 from courier.sync.plan_types import (
     Acked,
     Action,
@@ -172,9 +172,13 @@ class GatewayPlanner:
             self._senders.pop(0)  # this gateway's turn is over; its CCA is kept for later
             return [KeepCca(cca.ref, after_failure(cca.retry, now)), *self._next_collection(now)]
         if event.status == "OK":
-            self._senders.pop(0)  # one CCA per private gateway per sync (section 10)
-        else:
-            self.summary.ccas_dropped += 1  # refused: the next CCA of this gateway may work
+            # One CCA per private gateway per visit (section 10): the others are kept for later.
+            later = Retry(0, now + self.settings.revisit)
+            kept: list[Action] = [
+                KeepCca(other.ref, later) for other in self._senders.pop(0)
+                if other.retry is None or other.retry.next_attempt < later.next_attempt]
+            return [DeleteCca(cca.ref, event.status), *kept, *self._next_collection(now)]
+        self.summary.ccas_dropped += 1  # refused: the next CCA of this gateway may work
         return [DeleteCca(cca.ref, event.status), *self._next_collection(now)]
 
     def _finish(self) -> list[Action]:
