@@ -198,14 +198,24 @@ class Daemon:
 
     async def _watch_uplink(self, loop: PanelLoop) -> None:
         """Tell the session machine when an Internet uplink comes and goes."""
-        from courier.net.uplink import UplinkMonitor, UplinkUp, tcp_probe  # noqa: PLC0415
+        from courier.net.uplink import (  # noqa: PLC0415
+            UplinkMonitor,
+            UplinkUp,
+            srv_probe,
+            tcp_probe,
+        )
 
         probe_to = self.config.internet.probe
         host, _, port = probe_to.rpartition(":")
 
-        async def route_only() -> bool:
-            return True
-        probe = tcp_probe(host, int(port)) if probe_to else route_only
+        async def held() -> set[str]:
+            store = self.store
+            if store is None:
+                return set()
+            return await asyncio.to_thread(store.internet_addresses, self.clock())
+        # No vendor host: by default, a held gateway's SRV record must resolve (PROTOCOL.md 10).
+        probe = (tcp_probe(host, int(port)) if probe_to
+                 else srv_probe(held, self.config.internet.gateways))
         served = [self.config.hotspot.interface, *self.config.hotspot.lan_interfaces]
         async for event in UplinkMonitor(served, probe).events():
             await loop.feed(UplinkChanged(up=isinstance(event, UplinkUp)))

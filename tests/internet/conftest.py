@@ -4,6 +4,7 @@ import datetime
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
-from tests.cogrpc.conftest import world  # noqa: F401 - a fixture, used by name
+from tests.cogrpc.conftest import free_port, world  # noqa: F401 - a fixture, used by name
 from tests.conftest import JS_DIR, REPO
 
 DOUBLE = JS_DIR / "internet-gateway" / "double.mjs"
@@ -185,3 +186,19 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
             pytest.fail("condition not met in time")
         time.sleep(0.05)
 
+
+@pytest.fixture
+def dns_server() -> Iterator[int]:
+    """A real dnsmasq on a loopback port serving SRV records for gw.example."""
+    if shutil.which("dnsmasq") is None:
+        pytest.skip("dnsmasq not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", f"--port={port}",
+         "--listen-address=127.0.0.1", "--bind-interfaces", "--user=root",
+         "--srv-host=_awala-crc._tcp.gw.example,primary.example,443,10,100",
+         "--srv-host=_awala-crc._tcp.gw.example,backup.example,8443,20,100",
+         "--local=/example/"], stderr=subprocess.DEVNULL)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
