@@ -29,6 +29,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _run(args: argparse.Namespace) -> int:
+    from courier.app.memory import tune_malloc  # noqa: PLC0415
+
+    tune_malloc()  # as the daemon: multi-MiB cargo buffers go back to the kernel when freed
     from courier.app.internet_sync import Progress, SyncOptions, run_sync  # noqa: PLC0415
     from courier.store import FileStore  # noqa: PLC0415
 

@@ -141,3 +141,21 @@ def test_at_1_mb_per_s_the_8_4_mb_cargo_is_reported_too_big_and_kept(
     assert sorted(_acked(double)) == sorted(set(cargo) - {big_sha})
     assert [str(e["senderId"]) for e in double.events() if e["call"] == "collect"] == [
         world["gateways"][0]["id"]]  # type: ignore[index]
+
+
+@pytest.mark.timeout(300)
+def test_calls_cut_mid_stream_keep_what_was_acked_and_the_rest_stays_stored(
+    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+) -> None:
+    data = tmp_path / "data"
+    # Calls planned for 6 s on a gateway that cuts them at 2 s: cuts after some acks, surely.
+    double = start_double("normal", production=True, rate=1_000_000, cutSeconds=2)
+    cargo = _stock(data, _paths(world, 1, "outbound")[1:7] + _paths(world, 1, "ccas"))
+    result = sync(data, *_args(double), "--call-budget", "6", timeout=240)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert any(e["call"] == "cut" for e in double.events())
+    stored, acked = _still_stored(data), set(_acked(double))
+    assert stored | acked == set(cargo)
+    assert not stored & acked  # every cargo acked before a cut was deleted
+    assert acked  # and the sync made progress between cuts
+    assert [e["call"] for e in double.events()].count("collect") == 1  # collection still ran
