@@ -20,6 +20,7 @@ from courier.sync.plan_types import (
     KeepCca,
     OpenCollection,
     OpenDelivery,
+    PlanSettings,
     PlanSummary,
     TooBig,
     WaitForReplies,
@@ -212,3 +213,12 @@ def test_invariants_hold_whatever_the_gateway_does(
     ended = {a.ref: s for a, s in gateway.outcomes}
     used = [by_ref[r].sender_id for r, _ in presented if ended[r] not in REFUSED]
     assert len(used) == len(set(used))
+
+
+def test_a_cold_start_is_retried_once_and_is_not_a_stall() -> None:
+    cargo = _stock([1000, 2000])
+    link = Link(rate=MB, cold=True)
+    summary = link.run(GatewayPlanner(cargo, [], PlanSettings(max_stalls=1)))
+    assert (summary.delivered, summary.cuts, summary.stopped) == (2, 0, None)
+    twice = Link(rate=0.001, cut=1.0, cold=True)  # then a dead link: the retry was only once
+    assert twice.run(GatewayPlanner(_stock([1000]), [], PlanSettings(max_stalls=1))).stopped
