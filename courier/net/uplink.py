@@ -72,12 +72,10 @@ def srv_probe(addresses: Callable[[], Awaitable[Iterable[str]]], overrides: Mapp
               nameserver: tuple[str, int] | None = None, timeout: float = 5.0) -> Probe:
     """Return a probe that succeeds when a held gateway resolves (or answers, when overridden).
 
-    With no address held there is nothing to reach: the default route alone decides.
+    With no address held there is nothing to sync with: not up, so a press opens the hotspot.
     """
     async def probe() -> bool:
         held = sorted(await addresses())
-        if not held:
-            return True
         for address in held[:3]:  # a few are enough; each lookup may take `timeout`
             if address in overrides:
                 host, _, port = overrides[address].rpartition(":")
