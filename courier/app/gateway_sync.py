@@ -98,19 +98,7 @@ class GatewaySync:
         while pending:
             action = pending.popleft()
             if isinstance(action, OpenDelivery):
-                self._show("delivering", planner.summary)
-
-                async def on_ack(ref: str, elapsed: float) -> None:
-                    for done in planner.feed(Acked(ref, elapsed), self.now()):
-                        await self._do(done)
-                    self._show("delivering", planner.summary)
-                status, elapsed = await deliver(
-                    channel, [(ref, self._sizes[ref]) for ref in action.refs], self._load,
-                    on_ack=on_ack, timeout=self.options.timeout, budget=self.budget)
-                LOG.info("%s: delivery call of %d cargo ended %s after %.2f s (%d delivered so "
-                         "far)", self.address, len(action.refs), status, elapsed,
-                         planner.summary.delivered)
-                pending.extend(planner.feed(DeliveryEnded(status, elapsed), self.now()))
+                pending.extend(await self._deliver(planner, channel, action))
             elif isinstance(action, OpenCollection):
                 self.progress(Progress(self.address, "collecting", self.report.collected))
                 cca = await asyncio.to_thread(self.store.get, action.ref)
@@ -120,6 +108,27 @@ class GatewaySync:
                 self._finish(action.summary)
             else:
                 await self._do(action)
+
+    async def _deliver(self, planner: GatewayPlanner, channel: grpc.aio.Channel,
+                       call: OpenDelivery) -> list[Action]:
+        """Make one delivery call; each ack feeds the planner and starts its cargo's deletion."""
+        self._show("delivering", planner.summary)
+        deletions: list[asyncio.Task[None]] = []
+
+        async def on_ack(ref: str, elapsed: float) -> None:
+            # Deletions overlap the call: reading acks never waits for a durable delete.
+            deletions.extend(asyncio.create_task(self._do(done))
+                             for done in planner.feed(Acked(ref, elapsed), self.now()))
+            self._show("delivering", planner.summary)
+        try:
+            status, elapsed = await deliver(
+                channel, [(ref, self._sizes[ref]) for ref in call.refs], self._load,
+                on_ack=on_ack, timeout=self.options.timeout, budget=self.budget)
+        finally:
+            await asyncio.gather(*deletions)  # every acked cargo is deleted, whatever happens
+        LOG.info("%s: delivery call of %d cargo ended %s after %.2f s (%d delivered so far)",
+                 self.address, len(call.refs), status, elapsed, planner.summary.delivered)
+        return planner.feed(DeliveryEnded(status, elapsed), self.now())
 
     async def _do(self, action: Action) -> None:
         """Do an action that opens no call."""
