@@ -35,8 +35,10 @@ DOUBLE = JS / "internet-gateway" / "double.mjs"
 CLIENT = JS / "internet-gateway" / "client.mjs"
 ADDRESS = "gateway.example"
 BIG_PAYLOAD = 8 * 1024 * 1024 - 1024
-RSS_WRAPPER = ("import resource, sys; from courier.cli import main; code = main(sys.argv[1:]); "
-               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
+RSS_WRAPPER = ("import re, sys; from pathlib import Path; from courier.cli import main; "
+               "code = main(sys.argv[1:]); status = Path('/proc/self/status').read_text(); "
+               "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr); "
                "sys.exit(code)")
 CALLS: list[int] = []  # cargo per DeliverCargo call of our last sync
 
