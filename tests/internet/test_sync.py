@@ -108,3 +108,17 @@ def test_gateway_down_untrusted_tls_and_missing_srv_fail_cleanly(
     counts = status(data)
     assert (counts["cargo_to_internet"], counts["ccas"]) == (3, 1)
     assert not double.events()
+
+
+def test_acks_for_ids_never_sent_or_repeated_are_ignored(
+    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+) -> None:
+    data = tmp_path / "data"
+    files = stock(data, world, [0])
+    double = start_double("odd-acks")
+    result = sync(data, *_gateway(double))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "delivered 3," in result.stdout
+    assert sorted(str(e["sha256"]) for e in double.events() if e["call"] == "deliver") == sorted(
+        hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files["cargo"])
+    assert status(data)["cargo_to_internet"] == 0

@@ -1,7 +1,7 @@
 // An Internet gateway double built on the official libraries: @relaycorp/cogrpc's service
 // definition served by @grpc/grpc-js over TLS, messages checked by @relaycorp/relaynet-core.
 //   node double.mjs CONFIG.json   (prints "listening PORT" when ready)
-// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall, record,
+// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall|odd-acks, record,
 //          production?: bool, cutSeconds?: 5, idleSeconds?: 30, rate?: bytes per second}
 // Production mode is the deployed gateway (PROTOCOL.md section 10: Cloud Run, 5 s timeout, min
 // instances 0): every call is cut `cutSeconds` after it starts, and the first call after
@@ -100,6 +100,10 @@ function deliverCargo(call) {
     if (call.cut) return;  // arrived, but the call was cut before its ack: not received
     record({ call: 'deliver', valid, size: delivery.cargo.length,
       sha256: createHash('sha256').update(delivery.cargo).digest('hex') });
+    if (config.mode === 'odd-acks') {  // hostile: an id never sent, then the real one twice
+      call.write({ id: `not-sent-${delivery.id}` });
+      call.write({ id: delivery.id });
+    }
     call.write({ id: delivery.id });
     pending -= 1;
     if (ended && pending === 0) call.end();
