@@ -83,7 +83,7 @@ class InternetConfig:
     gateways: Mapping[str, str] = field(default_factory=dict)
     ca_file: str = ""
     # HOST:PORT that must answer a TCP connection for an uplink to count ("" = the route alone).
-    probe: str = "frankfurt.relaycorp.cloud:443"
+    probe: str = ""  # HOST:PORT; empty: a held gateway's SRV record must resolve
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from courier.sync.session import SessionMachine
 from courier.sync.session_types import UplinkChanged
 
 if TYPE_CHECKING:
+    from courier.app.internet_sync import SyncReport
     from courier.net.mdns import CogrpcAdvertiser
     from courier.panel.ports import Board
 
@@ -68,6 +69,7 @@ class Daemon:
     clock: Callable[[], datetime] = system_now
     counters: ServerCounters = field(default_factory=ServerCounters)
     store: FileStore | None = None
+    relay: CargoRelay | None = None
     server: grpc.aio.Server | None = None
     ports: list[int] = field(default_factory=list)
     panel: bool = False  # drive the board (button, screen, LEDs) and the session machine
@@ -99,9 +101,10 @@ class Daemon:
         await self.upkeep.reclaim()
         key_pem, cert_pem = tls_identity(self.data_dir, self.tls_address)
         server = self.config.server
-        relay = CargoRelay(self.store, self.clock, self.counters,
-                           delivery_idle_seconds=server.delivery_idle_seconds,
-                           collect=self._collect_settings(), **self._clock_hooks(system))
+        relay = self.relay = CargoRelay(self.store, self.clock, self.counters,
+                                        delivery_idle_seconds=server.delivery_idle_seconds,
+                                        collect=self._collect_settings(),
+                                        **self._clock_hooks(system))
         limits = ServerLimits(
             max_calls=server.max_concurrent_calls,
             max_calls_per_client=server.max_calls_per_client,
@@ -246,14 +249,24 @@ class Daemon:
 
     async def _watch_uplink(self, loop: PanelLoop) -> None:
         """Tell the session machine when an Internet uplink comes and goes."""
-        from courier.net.uplink import UplinkMonitor, UplinkUp, tcp_probe  # noqa: PLC0415
+        from courier.net.uplink import (  # noqa: PLC0415
+            UplinkMonitor,
+            UplinkUp,
+            srv_probe,
+            tcp_probe,
+        )
 
         probe_to = self.config.internet.probe
         host, _, port = probe_to.rpartition(":")
 
-        async def route_only() -> bool:
-            return True
-        probe = tcp_probe(host, int(port)) if probe_to else route_only
+        async def held() -> set[str]:
+            store = self.store
+            if store is None:
+                return set()
+            return await asyncio.to_thread(store.internet_addresses, self.clock())
+        # No vendor host: by default, a held gateway's SRV record must resolve (PROTOCOL.md 10).
+        probe = (tcp_probe(host, int(port)) if probe_to
+                 else srv_probe(held, self.config.internet.gateways))
         served = [self.config.hotspot.interface, *self.config.hotspot.lan_interfaces]
         async for event in UplinkMonitor(served, probe).events():
             await loop.feed(UplinkChanged(up=isinstance(event, UplinkUp)))
@@ -279,25 +292,31 @@ class Daemon:
 
     async def _internet_sync(self) -> bool:
         """Run one Internet sync with the daemon's own store; report success."""
+        return bool(await self._sync_internet(None, None))
+
+    async def _sync_internet(self, request: dict[str, Any] | None,
+                             emit: Emit | None) -> "SyncReport | None":
+        """Sync with the daemon's store, trusted clock and byte budget (shared with CogRPC)."""
         from courier.app.internet_sync import sync_with  # noqa: PLC0415 - grpc client, dnspython
 
-        async with self._sync_lock:
-            if self.store is None:
-                return False
-            return bool(await sync_with(self.config, self.store, self.data_dir))
+        async with self._sync_lock:  # a press and `courier sync-internet` take turns
+            if self.store is None or self.relay is None:
+                return None
+            progress = None if emit is None else (
+                lambda p: emit({"progress": dataclasses.asdict(p)}))
+            return await sync_with(self.config, self.store, self.data_dir, self.clock, request,
+                                   progress, self.relay.in_hand)
 
     async def _control(self, request: dict[str, Any], emit: Emit) -> dict[str, Any]:
         """Answer `courier sync-internet` (and nothing else) on the control socket."""
-        from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
+        from courier.app.internet_sync import report_lines  # noqa: PLC0415
 
         if request.get("command") != "sync-internet":
             return {"error": f"unknown command {str(request.get('command'))[:40]!r}"}
-        async with self._sync_lock:
-            if self.store is None:
-                return {"error": "the store was wiped"}
-            LOG.info("Internet sync asked for on the control socket")
-            report = await sync_with(self.config, self.store, self.data_dir, request,
-                                     lambda p: emit({"progress": dataclasses.asdict(p)}))
+        LOG.info("Internet sync asked for on the control socket")
+        report = await self._sync_internet(request, emit)
+        if report is None:
+            return {"error": "the store was wiped"}
         return {"report": report_lines(report)}
 
     async def _wipe(self) -> None:

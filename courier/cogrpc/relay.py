@@ -89,7 +89,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         self.counters = counters
         # Told (sender id, creation date) of each validly signed message, for the clock.
         self._on_message = on_message or (lambda _sender, _created: None)
-        self._in_hand = ByteBudget(IN_HAND_BUDGET)
+        self.in_hand = ByteBudget(IN_HAND_BUDGET)
         self._processing = ByteBudget(PROCESSING_BUDGET)
         self._collector = Collector(store, clock, counters,
                                     budget=ByteBudget(COLLECT_BUDGET),
@@ -189,7 +189,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
         unacknowledged, for UNANSWERED_GRACE (the JS client waits for that ack and never
         half-closes): the call then ends cleanly.
         """
-        claim = await self._in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
+        claim = await self.in_hand.claim(MESSAGE_LIMIT, hold_limit=READ_HOLD)
         read = asyncio.ensure_future(context.read())
         try:
             # Only the read is timed: a wait for room in the budget is not the client's doing.
@@ -226,7 +226,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             done, _ = await asyncio.wait((read,), timeout=min(left, CONTENDED_HOLD))
             if done:
                 return True
-            if self._in_hand.used + MESSAGE_LIMIT > self._in_hand.capacity:
+            if self.in_hand.used + MESSAGE_LIMIT > self.in_hand.capacity:
                 claim.release()
             if unanswered.is_set() and not graced:
                 graced = True

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import dataclasses
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,19 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--ca-file", type=Path, help="extra trusted CA certificates (PEM)")
     parser.add_argument("--reply-wait", type=float, help="seconds to wait for replies")
     parser.add_argument("--dns", metavar="HOST:PORT", help="DNS server for SRV lookups")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="deadline of each call to a gateway, in seconds (default 60)")
+    parser.add_argument("--timeout", type=float, default=20.0,
+                        help="deadline of each call to a gateway, in seconds (default 20)")
+    parser.add_argument("--call-budget", type=float, default=3.5,
+                        help="seconds each delivery call aims for (default 3.5: the production "
+                        "gateway cuts every call at 5 s)")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from courier.app.control import ask, socket_path  # noqa: PLC0415
+    from courier.app.memory import tune_malloc  # noqa: PLC0415
+
+    tune_malloc()  # as the daemon: multi-MiB cargo buffers go back to the kernel when freed
 
     config = load_config(args.config)
     data_dir = args.data_dir or Path(config.device.data_dir)
@@ -43,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {
         "command": "sync-internet", "gateways": gateways,
         "ca_pem": args.ca_file.read_text() if args.ca_file else None,
-        "reply_wait": args.reply_wait, "timeout": args.timeout, "dns": args.dns}
+        "reply_wait": args.reply_wait, "timeout": args.timeout, "dns": args.dns,
+        "call_budget": args.call_budget}
     tty = sys.stdout.isatty()
 
     def show(progress: dict[str, Any]) -> None:
@@ -68,7 +76,8 @@ def _run(args: argparse.Namespace) -> int:
 def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
                show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Sync with the store opened by this process (no daemon is running)."""
-    from courier.app.device import open_store  # noqa: PLC0415
+    from courier.app.daemon import system_now  # noqa: PLC0415
+    from courier.app.device import open_clock, open_store  # noqa: PLC0415
     from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
 
     try:
@@ -76,8 +85,11 @@ def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
     except StoreError as error:
         return {"error": str(error)}
     try:
-        report = asyncio.run(sync_with(config, store, data_dir, request,
-                                       lambda p: show(dataclasses.asdict(p))))
+        # No daemon runs: this process reads the device's clock as the daemon would.
+        clock = open_clock(data_dir, Path(config.clock.ntp_flag))
+        report = asyncio.run(sync_with(
+            config, store, data_dir, lambda: clock.effective_now(system_now(), time.monotonic()),
+            request, lambda p: show(dataclasses.asdict(p))))
     finally:
         store.close()
     return {"report": report_lines(report)}
@@ -91,5 +103,7 @@ def _summary(gateways: list[dict[str, Any]]) -> int:
         print(f"{g['address']}: delivered {g['delivered']}, collected {g['collected']}, "
               f"CCAs used {g['ccas_used']} (dropped {g['ccas_dropped']}, kept {g['ccas_kept']}), "
               f"left {g['undelivered']}" + (f", rejected {g['rejected']}" if g["rejected"] else "")
-              + (f" - FAILED: {g['error']}" if g["error"] else " - ok"))
+              + (f" in {g['calls']} calls ({g['cuts']} cut)" if g["calls"] else "")
+              + (f" - {g['too_big_note']}" if g["too_big_note"] else "")
+              + (f" - FAILED: {g['error']}" if g["error"] else " - ok" if g["ok"] else ""))
     return 0 if all(g["ok"] for g in gateways) else 1

@@ -1,13 +1,20 @@
-"""Uplink detection: a default route through a non-hotspot interface, and a reachability check."""
+"""Uplink detection: a default route through a non-hotspot interface, and a reachability check.
+
+The check depends on no vendor host (PROTOCOL.md section 10): by default it is a successful SRV
+lookup of an Internet gateway the courier holds cargo or CCAs for; a configured probe replaces it.
+"""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pyroute2 import AsyncIPRoute
 from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_ROUTE, RTMGRP_LINK
+
+from courier.errors import SyncError
+from courier.net.srv import resolve
 
 LOG = logging.getLogger(__name__)
 
@@ -58,6 +65,29 @@ def tcp_probe(host: str, port: int, timeout: float = 5.0) -> Probe:
         with contextlib.suppress(OSError):
             await writer.wait_closed()
         return True
+    return probe
+
+
+def srv_probe(addresses: Callable[[], Awaitable[Iterable[str]]], overrides: Mapping[str, str],
+              nameserver: tuple[str, int] | None = None, timeout: float = 5.0) -> Probe:
+    """Return a probe that succeeds when a held gateway resolves (or answers, when overridden).
+
+    With no address held there is nothing to sync with: not up, so a press opens the hotspot.
+    """
+    async def probe() -> bool:
+        held = sorted(await addresses())
+        for address in held[:3]:  # a few are enough; each lookup may take `timeout`
+            if address in overrides:
+                host, _, port = overrides[address].rpartition(":")
+                if await tcp_probe(host.strip("[]"), int(port), timeout)():
+                    return True
+                continue
+            try:
+                await asyncio.to_thread(resolve, address, {}, nameserver=nameserver)
+            except SyncError:
+                continue
+            return True
+        return False
     return probe
 
 

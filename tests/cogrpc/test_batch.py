@@ -136,5 +136,5 @@ def test_nothing_keeps_a_cargo_once_it_is_acknowledged(sender: Sender) -> None:
             assert await released(number, references), "an acknowledged cargo is still referenced"
         stream.messages.put_nowait(grpc.aio.EOF)
         assert await asyncio.wait_for(reader, 10) is False
-        assert relay._in_hand.used == 0
+        assert relay.in_hand.used == 0
     asyncio.run(run())

@@ -3,6 +3,8 @@
 import datetime
 import ipaddress
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
-from tests.cogrpc.conftest import world  # noqa: F401 - a fixture, used by name
+from tests.cogrpc.conftest import free_port, world  # noqa: F401 - a fixture, used by name
 from tests.conftest import JS_DIR, REPO
 
 DOUBLE = JS_DIR / "internet-gateway" / "double.mjs"
@@ -63,13 +65,15 @@ def _write(paths: tuple[Path, Path, Path], ca: x509.Certificate,
     return paths
 
 
-def make_tls(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
-    """Write a test CA and a server certificate for `name`; return (ca, key, cert) paths."""
+def make_tls(folder: Path, name: str = "gateway.example",
+             ca_name: str = "Courier test CA") -> tuple[Path, Path, Path]:
+    """Write a CA and a server certificate for `name`; return (ca, key, cert) paths."""
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate("Courier test CA", "Courier test CA", ca_key, ca_key, server_name=None,
-                      ca=True)
-    cert = _certificate(name, "Courier test CA", key, ca_key, server_name=name, ca=False)
-    return _write((folder / "ca.pem", folder / "server.key", folder / "server.pem"), ca, key, cert)
+    ca = _certificate(ca_name, ca_name, ca_key, ca_key, server_name=None, ca=True)
+    cert = _certificate(name, ca_name, key, ca_key, server_name=name, ca=False)
+    stem = ca_name.replace(" ", "-")
+    return _write((folder / f"{stem}.pem", folder / f"{stem}.key", folder / f"{stem}.server.pem"),
+                  ca, key, cert)
 
 
 def make_self_signed(folder: Path, name: str = "gateway.example") -> tuple[Path, Path, Path]:
@@ -95,17 +99,26 @@ class Double:
         return [json.loads(line) for line in self.record.read_text().splitlines()]
 
 
-@pytest.fixture
-def start_double(tmp_path: Path, world: dict[str, object]) -> Iterator[Callable[[str], Double]]:  # noqa: F811
-    """Start doubles in a given mode; all are stopped afterwards."""
-    started: list[Double] = []
-    ca, key, cert = make_tls(tmp_path)
+StartDouble = Callable[..., Double]
 
-    def start(mode: str = "normal") -> Double:
+
+@pytest.fixture
+def start_double(tmp_path: Path, world: dict[str, object]) -> Iterator[StartDouble]:  # noqa: F811
+    """Start doubles in a given mode (and options: production, rate...); all stopped afterwards.
+
+    `tls=(ca, key, cert)` serves another certificate than the test CA's default one.
+    """
+    started: list[Double] = []
+    default_tls = make_tls(tmp_path)
+
+    def start(mode: str = "normal", tls: tuple[Path, Path, Path] | None = None,
+              **options: object) -> Double:
+        ca, key, cert = tls or default_tls
         record = tmp_path / f"double-{len(started)}.jsonl"
         config = tmp_path / f"double-{len(started)}.json"
         config.write_text(json.dumps({"world": world["dir"], "key": str(key),
-                                      "cert": str(cert), "mode": mode, "record": str(record)}))
+                                      "cert": str(cert), "mode": mode, "record": str(record),
+                                      **options}))
         process = subprocess.Popen(["node", str(DOUBLE), str(config)], cwd=JS_DIR,
                                    stdout=subprocess.PIPE, text=True)
         assert process.stdout is not None
@@ -147,12 +160,14 @@ def stock(data_dir: Path, world: dict[str, object], gateways: list[int]) -> dict
     return files
 
 
-def sync(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def sync(data_dir: Path, *args: str, timeout: float = 120,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `courier sync-internet` as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "courier", "sync-internet", "--config", "/nonexistent",
          "--data-dir", str(data_dir), "--reply-wait", "0", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, **(env or {})})
 
 
 def status(data_dir: Path) -> dict[str, int]:
@@ -171,3 +186,19 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
             pytest.fail("condition not met in time")
         time.sleep(0.05)
 
+
+@pytest.fixture
+def dns_server() -> Iterator[int]:
+    """A real dnsmasq on a loopback port serving SRV records for gw.example."""
+    if shutil.which("dnsmasq") is None:
+        pytest.skip("dnsmasq not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", f"--port={port}",
+         "--listen-address=127.0.0.1", "--bind-interfaces", "--user=root",
+         "--srv-host=_awala-crc._tcp.gw.example,primary.example,443,10,100",
+         "--srv-host=_awala-crc._tcp.gw.example,backup.example,8443,20,100",
+         "--local=/example/"], stderr=subprocess.DEVNULL)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -81,7 +82,7 @@ def test_a_reply_back_dated_before_its_authorization_reaches_the_phone(
     try:
         options = SyncOptions(overrides={"gateway.example": f"127.0.0.1:{backdating_double.port}"},
                               ca_pem=backdating_double.ca.read_bytes(), reply_wait=0)
-        report = asyncio.run(run_sync(store, data, options))
+        report = asyncio.run(run_sync(store, data / "state", options, lambda: datetime.now(UTC)))
     finally:
         store.close()
     replies = [sha for e in backdating_double.events() if e["call"] == "collect"

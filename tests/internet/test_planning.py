@@ -1,10 +1,7 @@
 """SRV ordering (RFC 2782), real SRV lookups through dnsmasq, and the CCA lifecycle table."""
 
 import random
-import shutil
-import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +17,6 @@ from courier.sync.internet import (
     cca_fate,
     is_due,
 )
-from tests.cogrpc.conftest import free_port
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -45,23 +41,6 @@ def test_zero_weights_still_give_every_record() -> None:
 def test_override_names_the_awala_address_for_tls() -> None:
     assert resolve("gw.example", {"gw.example": "127.0.0.1:4433"}) == [
         Target("127.0.0.1", 4433, "gw.example")]
-
-
-@pytest.fixture
-def dns_server() -> Iterator[int]:
-    """A real dnsmasq on a loopback port serving SRV records for gw.example."""
-    if shutil.which("dnsmasq") is None:
-        pytest.skip("dnsmasq not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", f"--port={port}",
-         "--listen-address=127.0.0.1", "--bind-interfaces", "--user=root",
-         "--srv-host=_awala-crc._tcp.gw.example,primary.example,443,10,100",
-         "--srv-host=_awala-crc._tcp.gw.example,backup.example,8443,20,100",
-         "--local=/example/"], stderr=subprocess.DEVNULL)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def test_srv_records_are_resolved_and_a_missing_one_is_a_clear_error(dns_server: int) -> None:

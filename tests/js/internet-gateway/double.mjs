@@ -1,14 +1,21 @@
 // An Internet gateway double built on the official libraries: @relaycorp/cogrpc's service
 // definition served by @grpc/grpc-js over TLS, messages checked by @relaycorp/relaynet-core.
 //   node double.mjs CONFIG.json   (prints "listening PORT" when ready)
-// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall, record,
-//          replyBackdateMinutes (default 5; the real gateway back-dates by 180)}
+// CONFIG: {world, key, cert, mode: normal|unavailable|close-without-acks|stall|odd-acks, record,
+//          replyBackdateMinutes (default 5; the real gateway back-dates by 180),
+//          production?: bool, cutSeconds?: 5, idleSeconds?: 30, rate?: bytes per second}
+// Production mode is the deployed gateway (PROTOCOL.md section 10: Cloud Run, 5 s timeout, min
+// instances 0): every call is cut `cutSeconds` after it starts, and the first call after
+// `idleSeconds` without calls answers UNAVAILABLE (cold start). `rate` puts a pacing TCP proxy in
+// front (a slow uplink); the port printed is then the proxy's.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import grpc from '@grpc/grpc-js';
 import cogrpc from '@relaycorp/cogrpc';
 import core from '@relaycorp/relaynet-core';
+import { startPacer } from './pacer.mjs';
 
 const { CargoRelayService } = cogrpc;
 const {
@@ -36,6 +43,34 @@ function fail(call, code, details) {
   call.emit('error', { code, details });
 }
 
+const cutMs = (config.cutSeconds ?? 5) * 1000;
+const idleMs = (config.idleSeconds ?? 30) * 1000;
+let lastCall = -Infinity;
+
+// Return true when the call was refused as a cold start; otherwise arm its cut.
+function production(call, kind) {
+  if (!config.production) return false;
+  const now = performance.now();
+  const cold = now - lastCall > idleMs;
+  lastCall = now;
+  if (cold) {
+    record({ call: 'cold', kind });
+    fail(call, grpc.status.UNAVAILABLE, 'cold start');
+    return true;
+  }
+  const timer = setTimeout(() => {
+    if (call.finished) return;
+    call.cut = true;
+    lastCall = performance.now();
+    record({ call: 'cut', kind });
+    call.emit('error', { code: grpc.status.UNAVAILABLE, details: `cut after ${cutMs} ms` });
+  }, cutMs);
+  const settle = () => { call.finished = true; clearTimeout(timer); lastCall = performance.now(); };
+  call.on('cancelled', settle);
+  call.on('finish', settle);
+  return false;
+}
+
 function arrayBuffer(buffer) {
   return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
 }
@@ -45,10 +80,11 @@ function deliverCargo(call) {
     fail(call, grpc.status.UNAVAILABLE, 'the double is unavailable');
     return;
   }
+  if (production(call, 'deliver')) return;
   let pending = 0;
   let ended = false;
   call.on('data', async (delivery) => {
-    if (config.mode === 'stall') return;
+    if (config.mode === 'stall' || call.cut) return;
     if (config.mode === 'close-without-acks') {
       if (!ended) { ended = true; call.end(); }
       return;
@@ -62,15 +98,20 @@ function deliverCargo(call) {
     } catch (error) {
       valid = false;  // as the real gateway: ack means received, not accepted
     }
-    record({ call: 'deliver', valid,
+    if (call.cut) return;  // arrived, but the call was cut before its ack: not received
+    record({ call: 'deliver', valid, size: delivery.cargo.length,
       sha256: createHash('sha256').update(delivery.cargo).digest('hex') });
+    if (config.mode === 'odd-acks') {  // hostile: an id never sent, then the real one twice
+      call.write({ id: `not-sent-${delivery.id}` });
+      call.write({ id: delivery.id });
+    }
     call.write({ id: delivery.id });
     pending -= 1;
     if (ended && pending === 0) call.end();
   });
   call.on('end', () => {
     ended = true;
-    if (pending === 0 && config.mode !== 'stall') call.end();
+    if (pending === 0 && config.mode !== 'stall' && !call.cut) call.end();
   });
 }
 
@@ -80,6 +121,7 @@ async function collectCargo(call) {
     return;
   }
   if (config.mode === 'stall') return;
+  if (production(call, 'collect')) return;
   const header = String(call.metadata.get('authorization')[0] ?? '');
   const prefix = 'Relaynet-CCA ';
   if (!header.startsWith(prefix)) {
@@ -124,8 +166,10 @@ async function collectCargo(call) {
       { creationDate: new Date(Date.now() - backdate), ttl: 86400 });
     const cargo = Buffer.from(await reply.serialize(identityKey));
     sent.push(createHash('sha256').update(cargo).digest('hex'));
+    if (call.cut) return;
     call.write({ id: randomUUID(), cargo });
   }
+  if (call.cut) return;
   record({ call: 'collect', ccaId: cca.id, senderId, replies: sent });
   // As the real Internet gateway: end without waiting for acks.
   call.end();
@@ -136,10 +180,15 @@ server.addService(CargoRelayService, { deliverCargo, collectCargo });
 const credentials = grpc.ServerCredentials.createSsl(null, [{
   private_key: readFileSync(config.key), cert_chain: readFileSync(config.cert),
 }]);
-server.bindAsync('127.0.0.1:0', credentials, (error, port) => {
+server.bindAsync('127.0.0.1:0', credentials, async (error, port) => {
   if (error) {
     process.stderr.write(`${error}\n`);
     process.exit(1);
+  }
+  if (config.rate) {
+    const pacer = await startPacer(port, config.rate);
+    process.on('SIGTERM', () => pacer.close());
+    port = pacer.port;
   }
   process.stdout.write(`listening ${port}\n`);
 });

@@ -1,6 +1,6 @@
 // A private gateway as the official Awala libraries implement it, driven by the Python tests.
 //   node driver.mjs make-world OUTDIR '{"gateways": 2, "outbound": [1024, ...], "inbound": [...],
-//                                       "authorizationStartsNow": false}'
+//                                       "ccas": 1, "authorizationStartsNow": false}'
 //   node driver.mjs deliver HOST:PORT FILE...        -> {"acked": [FILE...]}
 //   node driver.mjs collect HOST:PORT CCAFILE RECIPIENT_ID -> {"cargo": [...], "errors": [...]}
 import { createHash, randomBytes } from 'node:crypto';
@@ -71,6 +71,16 @@ async function makeWorld(outDir, spec) {
       { id: internetId, internetAddress: INTERNET_ADDRESS }, cert,
       Buffer.from(envelopedData.serialize()), { creationDate: created, ttl: 14 * 24 * 3600 });
     writeFileSync(join(outDir, entry.cca), buffer(await cca.serialize(keys.privateKey)));
+    // Older CCAs the same gateway gave at earlier syncs (spec.ccas, default 1 in all).
+    entry.ccas = [entry.cca];
+    for (let k = 1; k < (spec.ccas ?? 1); k++) {
+      const older = new CargoCollectionAuthorization(
+        { id: internetId, internetAddress: INTERNET_ADDRESS }, cert,
+        Buffer.from(envelopedData.serialize()),
+        { creationDate: new Date(created.getTime() - k * 60 * 1000), ttl: 14 * 24 * 3600 });
+      entry.ccas.push(`cca-${g}-${k}.der`);
+      writeFileSync(join(outDir, `cca-${g}-${k}.der`), buffer(await older.serialize(keys.privateKey)));
+    }
     for (const [i, size] of (spec.outbound ?? []).entries()) {
       const cargo = new Cargo({ id: internetId, internetAddress: INTERNET_ADDRESS }, cert,
         randomBytes(size), { creationDate: created, ttl: 7 * 24 * 3600 });
