@@ -11,7 +11,7 @@ from typing import Any
 from courier.app.retry_book import RetryBook
 from courier.cogrpc.budget import ByteBudget
 from courier.config import Config, parse_endpoint
-from courier.store import CargoStore
+from courier.store import CargoStore, Kind
 
 CALL_TIMEOUT = 20.0  # our own deadline per call; the production gateway cuts at 5 s anyway
 
@@ -93,7 +93,7 @@ async def run_sync(  # noqa: PLR0917 - the call shape agreed with the daemon's c
     from courier.app.gateway_sync import GatewaySync  # noqa: PLC0415 - grpc loaded on use
 
     book = await asyncio.to_thread(RetryBook, Path(state_dir) / "cca-retry.json")
-    addresses = sorted(await asyncio.to_thread(store.internet_addresses, now()))
+    addresses = await asyncio.to_thread(by_priority, store, now(), options.overrides)
     slots = asyncio.Semaphore(options.concurrency)
     # Cargo read for delivery counts against the same bytes as the CogRPC server's (shared).
     shared = budget if budget is not None else ByteBudget(24 * 1024 * 1024)
@@ -106,6 +106,20 @@ async def run_sync(  # noqa: PLR0917 - the call shape agreed with the daemon's c
     reports = await asyncio.gather(*(one(address) for address in addresses))
     await asyncio.to_thread(book.save)
     return SyncReport(list(reports))
+
+
+def by_priority(store: CargoStore, now: datetime, configured: Mapping[str, str]) -> list[str]:
+    """Return the addresses to sync, likeliest real first, so made-up ones delay nobody.
+
+    Anybody on the hotspot can leave CCAs for made-up addresses (each costs a DNS lookup of up
+    to 5 s): configured gateways go first, then those with cargo to deliver, then those with
+    CCAs from the most private gateways.
+    """
+    def rank(address: str) -> tuple[bool, bool, int, str]:
+        cargo = store.select_for_address(address, now, Kind.CARGO)
+        senders = {c.meta.sender_id for c in store.select_for_address(address, now, Kind.CCA)}
+        return (address not in configured, not cargo, -len(senders), address)
+    return sorted(store.internet_addresses(now), key=rank)
 
 
 def options_from(config: Config, request: Mapping[str, Any] | None = None) -> SyncOptions:
