@@ -20,7 +20,7 @@ from courier.protocol import (
     parse_message,
     serialize_message,
 )
-from courier.store import Direction, ObjectMeta
+from courier.store import Direction, FileStore, ObjectMeta
 from tests.cogrpc.conftest import Courier, node, start_courier
 
 pytestmark = pytest.mark.interop
@@ -147,3 +147,31 @@ def test_the_wipe_forgets_the_saved_time_and_writes_nothing_after(tmp_path: Path
     asyncio.run(scenario())
     assert not (tmp_path / "data" / "state" / STATE_FILE).exists()
     assert not (tmp_path / "data" / "store").exists()
+
+
+def test_the_daemon_decides_expiry_at_its_effective_time_not_the_system_clock(
+    tmp_path: Path, world: dict[str, object], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The device was last running ten days from the system clock's "now" (its saved time, a
+    # true lower bound): cargo that expires within a week by the system clock has expired.
+    monkeypatch.setenv("COURIER_CLOCK__NTP_FLAG", f'"{tmp_path / "no-ntp"}"')
+    data = tmp_path / "data"
+    gateway = world["gateways"][0]  # type: ignore[index]
+    store = FileStore.open(data)
+    try:
+        for name in gateway["inbound"]:
+            raw = (Path(str(world["dir"])) / name).read_bytes()
+            message = parse_message(raw)
+            assert message.expiry_date < datetime.now(UTC) + timedelta(days=10)
+            store.put(ObjectMeta.from_message(message, Direction.TO_PRIVATE), raw)
+    finally:
+        store.close()
+    (data / "state").mkdir(parents=True, exist_ok=True)
+    (data / "state" / STATE_FILE).write_text(json.dumps(
+        {"version": 2, "lower_bound": (datetime.now(UTC) + timedelta(days=10)).isoformat()}))
+    courier = start_courier(data, tmp_path / "courier.log")
+    try:
+        assert courier.status()["cargo_to_private"] == 0  # reclaimed at start, at that time
+        assert "reclaimed" in courier.log.read_text()
+    finally:
+        assert courier.stop() == 0
