@@ -6,6 +6,7 @@ import os
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,7 @@ class ClockConfig:
     # systemd-timesyncd creates this once it has synchronised the system clock: network time.
     ntp_flag: str = "/run/systemd/timesync/synchronized"
     ntp_check_seconds: int = 30
+    time_zone: str = ""  # IANA name, e.g. "Africa/Nairobi" (from the settings file or Imager)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,9 @@ def check_config(config: Config) -> list[str]:
         for endpoint in config.server.listen if parse_endpoint(endpoint) is None
     )
     problems.extend(wifi_problems(config.uplink.wifi))
+    if config.clock.time_zone and not _is_time_zone(config.clock.time_zone):
+        problems.append(f"[clock] time_zone {config.clock.time_zone!r} is not a time zone "
+                        '(e.g. "Africa/Nairobi")')
     if config.internet.probe and parse_endpoint(config.internet.probe) is None:
         problems.append(f"[internet] probe {config.internet.probe!r} is not HOST:PORT")
     problems.extend(
@@ -238,6 +243,14 @@ def wifi_problems(networks: tuple[UplinkWifi, ...]) -> list[str]:
         elif not network.psk and not 8 <= len(network.passphrase) <= 63:
             problems.append(f"{label}: passphrase must be 8 to 63 characters")
     return problems
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _is_hex(text: str) -> bool:

@@ -9,23 +9,13 @@ This is the only place configuration code writes a file; loading (load_settings)
 import json
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from courier.atomic import fsync_dir, write_atomically
-from courier.config import Config, UplinkWifi, load_config, wifi_problems
-from courier.errors import ConfigError
+from courier.config import UplinkWifi, wifi_problems
 from courier.net.credentials import credentials_path, generate_wifi_credentials
-from courier.settings_file import (
-    KeyPath,
-    Settings,
-    SettingsProblem,
-    locate,
-    parse_settings,
-    parse_tolerantly,
-)
+from courier.settings_file import KeyPath, Settings, locate, parse_settings, parse_tolerantly
 
 LOG = logging.getLogger(__name__)
 BOOT_SETTINGS_FILE = Path("/boot/firmware/courier.toml")
@@ -116,7 +106,7 @@ def move_secrets(boot_file: Path, data_dir: Path) -> int:
     uplinks = [s for s in secrets if s.path[0] == "uplink"]
     if uplinks:
         _store_uplinks(data_dir, table["uplink"]["wifi"], uplinks, (owner.st_uid, owner.st_gid))
-    _rewrite(boot_file, blank_secrets(text, secrets).encode())
+    replace_file(boot_file, blank_secrets(text, secrets).encode())
     LOG.info("moved %d secret(s) from %s to %s and blanked them there", len(secrets), boot_file,
              keys)
     return len(secrets)
@@ -130,24 +120,15 @@ def load_settings(boot_file: Path, data_dir: Path) -> Settings:
         return Settings({})
     except OSError as error:
         return parse_settings(f"# unreadable: {error}\n")
+    return parse_settings(text, stored_uplink_secrets(data_dir))
+
+
+def stored_uplink_secrets(data_dir: Path) -> dict[str, dict[str, str]]:
+    """Return the moved uplink secrets by network name."""
     stored = _read_json(uplink_secrets_path(data_dir))
-    return parse_settings(text, {
-        name: {k: v for k, v in value.items() if k in ("passphrase", "psk") and isinstance(v, str)}
-        for name, value in stored.items() if isinstance(value, dict)})
-
-
-def load_with_settings(config_file: Path | None, boot_file: Path,
-                       overrides: Mapping[str, Mapping[str, Any]] | None = None,
-                       ) -> tuple[Config, Settings]:
-    """Load the configuration with the settings file as a layer; its problems never stop us."""
-    base = load_config(config_file, overrides=overrides)
-    settings = load_settings(boot_file, Path(base.device.data_dir))
-    try:
-        config = load_config(config_file, overrides=overrides, settings=settings.layer)
-    except ConfigError as error:  # values valid one by one but not together: leave the file out
-        problems = tuple(SettingsProblem(None, p) for p in error.problems)
-        return base, Settings({}, settings.problems + problems)
-    return config, settings
+    return {name: {k: v for k, v in value.items() if k in ("passphrase", "psk")
+                   and isinstance(v, str)}
+            for name, value in stored.items() if isinstance(value, dict)}
 
 
 def _store_hotspot(data_dir: Path, passphrase: str, owner: tuple[int, int]) -> None:
@@ -161,13 +142,20 @@ def _store_hotspot(data_dir: Path, passphrase: str, owner: tuple[int, int]) -> N
 
 def _store_uplinks(data_dir: Path, entries: list[dict[str, str]], secrets: list[Secret],
                    owner: tuple[int, int]) -> None:
+    for secret in secrets:
+        store_uplink_secret(data_dir, entries[int(secret.path[2])]["name"], secret.path[3],
+                            secret.value, owner)
+
+
+def store_uplink_secret(data_dir: Path, name: str, kind: str, value: str,
+                        owner: tuple[int, int] | None = None) -> None:
+    """Keep an uplink Wi-Fi network's passphrase or psk under data_dir/keys (0600)."""
     path = uplink_secrets_path(data_dir)
     stored: dict[str, object] = _read_json(path)
-    for secret in secrets:
-        name = entries[int(secret.path[2])]["name"]
-        stored[name] = {secret.path[3]: secret.value}  # a new psk replaces an old passphrase
+    stored[name] = {kind: value}  # a new psk replaces an old passphrase
     write_atomically(path, json.dumps(stored, sort_keys=True).encode())
-    os.chown(path, *owner)
+    if owner is not None:
+        os.chown(path, *owner)
 
 
 def _read_json(path: Path) -> dict[str, object]:
@@ -178,7 +166,7 @@ def _read_json(path: Path) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def _rewrite(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes) -> None:
     """Replace the file durably; FAT has no permissions, keep whatever the mount gives."""
     temp = path.with_name(path.name + ".new")
     with temp.open("wb") as handle:

@@ -24,7 +24,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from courier.settings_secrets import BOOT_SETTINGS_FILE, load_with_settings  # noqa: PLC0415
+    from courier.settings_load import load_with_settings  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
 
     config, settings = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE)
     if args.config_action == "check":

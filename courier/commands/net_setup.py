@@ -37,7 +37,8 @@ async def _serve(args: argparse.Namespace) -> int:
     from courier.net.netsetup import NetSetup  # noqa: PLC0415
     from courier.net.plan import make_plan  # noqa: PLC0415
     from courier.net.render import RadioSettings  # noqa: PLC0415
-    from courier.settings_secrets import BOOT_SETTINGS_FILE, load_with_settings  # noqa: PLC0415
+    from courier.settings_load import load_with_settings  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
 
     overrides = {"device": {"data_dir": str(args.data_dir)}} if args.data_dir else None
     config, _ = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE,

@@ -2,12 +2,9 @@
 
 import argparse
 import asyncio
-import logging
 from pathlib import Path
 
 from courier.config import DEFAULT_CONFIG_FILE, Config
-
-LOG = logging.getLogger(__name__)
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -59,15 +56,10 @@ def _run(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace, overrides: dict[str, dict[str, object]],
           ) -> tuple[Config, tuple[str, ...]]:
     """Return the configuration with the settings file, and what the panel asks to fix."""
-    from courier.settings_file import panel_notices  # noqa: PLC0415
-    from courier.settings_secrets import BOOT_SETTINGS_FILE, load_with_settings  # noqa: PLC0415
+    from courier.settings_load import load_with_settings, notices  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
 
     config, settings = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE,
                                           overrides)
-    for problem in settings.problems:
-        LOG.warning("%s", problem)
     # Without a hotspot (--no-network) the country does not matter: nothing to ask.
-    country = config.hotspot.country or ("-" if args.no_network else "")
-    if not country:
-        LOG.warning("no Wi-Fi country set: the hotspot uses only channels 1, 6 and 11")
-    return config, panel_notices(settings, country)
+    return config, notices(config, settings, hotspot=not args.no_network)

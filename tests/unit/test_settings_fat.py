@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from courier.commands.settings import template
-from courier.settings_secrets import load_with_settings, move_secrets
+from courier.settings_load import load_with_settings
+from courier.settings_secrets import move_secrets
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mkfs.vfat") is None or shutil.which("mcopy") is None,

@@ -11,12 +11,8 @@ from courier.cli import main
 from courier.commands.settings import template
 from courier.config import Config, UplinkWifi
 from courier.settings_file import COUNTRY_NOTICE, panel_notices, parse_settings
-from courier.settings_secrets import (
-    load_settings,
-    load_with_settings,
-    move_secrets,
-    uplink_secrets_path,
-)
+from courier.settings_load import load_with_settings
+from courier.settings_secrets import load_settings, move_secrets, uplink_secrets_path
 
 ABSENT = Path("/nonexistent/courier.toml")
 SECRETS_FILE = """[hotspot]

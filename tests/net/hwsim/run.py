@@ -18,6 +18,7 @@ from pathlib import Path
 
 from courier.net.credentials import generate_wifi_credentials
 from courier.net.plan import make_plan
+from courier.net.radio import WORLD_CHANNELS, choose_channel
 from courier.net.render import RadioSettings, render_dnsmasq, render_hostapd, render_nftables
 
 HERE = Path(__file__).resolve().parent
@@ -43,9 +44,11 @@ def base_guest() -> tuple[Path, Path]:
              f"--include={','.join(PACKAGES)}",
              "bookworm", str(root)], check=True)
         vmlinuz = sorted((root / "boot").glob("vmlinuz-*"))[-1]
-        shutil.copy(vmlinuz, kernel)
         _prune(root)
-        _cpio(root, initramfs)
+        _cpio(root, Path(work) / "base.cpio.gz")
+        # Into the cache only once complete: a failed build must not leave a usable-looking entry.
+        shutil.copy(Path(work) / "base.cpio.gz", initramfs)
+        shutil.copy(vmlinuz, kernel)
     return kernel, initramfs
 
 
@@ -97,7 +100,11 @@ def overlay(stage: Path) -> None:
     plan = make_plan("wlan0", "10.97.0.0/24")
     creds = generate_wifi_credentials()
     for phase, wpa3 in (("wpa2", False), ("wpa3", True)):
-        radio = RadioSettings(country="DE", channel=6, max_clients=10, wpa3=wpa3)
+        # WPA2 with the default (no country) and a channel not allowed everywhere: the courier
+        # must fall back to a world channel; WPA3 with a country and its rules.
+        country, wanted = ("", 13) if phase == "wpa2" else ("DE", 6)
+        channel, _ = choose_channel(country, wanted, None)
+        radio = RadioSettings(country=country, channel=channel, max_clients=10, wpa3=wpa3)
         (test / f"hostapd-{phase}.conf").write_text(
             render_hostapd(plan, creds, radio, "/run/hostapd"))
         key_mgmt = "SAE\n  ieee80211w=2" if wpa3 else "WPA-PSK"
@@ -167,6 +174,12 @@ def check(results: list[dict[str, object]]) -> list[str]:
             problems.append(f"{phase}: CogRPC port not reachable: {probes}")
         if "'port': 8080, 'outcome': 'ECONNREFUSED'" not in probes:
             problems.append(f"{phase}: another port was not refused: {probes}")
+        regulatory = (result.get("channel"), result.get("country"))
+        if phase == "wpa2" and (regulatory[0] not in WORLD_CHANNELS or regulatory[1] != "00"):
+            problems.append(f"wpa2 (no country): channel/country {regulatory}, not a world "
+                            "channel in domain 00")
+        if phase == "wpa3" and regulatory != (6, "DE"):
+            problems.append(f"wpa3 (country DE): channel/country {regulatory}, not (6, 'DE')")
     return problems
 
 
