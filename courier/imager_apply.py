@@ -14,7 +14,7 @@ from pathlib import Path
 
 from courier.atomic import write_atomically
 from courier.imager import IMAGER_FILES, ImagerCustomisation, clean_cmdline, read_customisation
-from courier.settings_secrets import replace_file, store_uplink_secret
+from courier.settings_secrets import keys_dir, replace_file, store_uplink_secret
 
 LOG = logging.getLogger(__name__)
 
@@ -44,19 +44,16 @@ def neutralise(boot_dir: Path, data_dir: Path) -> ImagerCustomisation | None:
     found = find_customisation(boot_dir)
     if found is None:
         return None
-    keys = data_dir / "keys"
-    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
-    owner = keys.stat()
+    _, owner = keys_dir(data_dir)
     if found.wifi_name and found.wifi_secret:
         kind = "psk" if len(found.wifi_secret) == 64 else "passphrase"
-        store_uplink_secret(data_dir, found.wifi_name, kind, found.wifi_secret,
-                            (owner.st_uid, owner.st_gid))
+        store_uplink_secret(data_dir, found.wifi_name, kind, found.wifi_secret, owner)
     record = {"country": found.country, "time_zone": found.time_zone,
               "wifi_name": found.wifi_name, "ignored": list(found.ignored),
               "files": list(found.files)}
     path = imager_record_path(data_dir)
     write_atomically(path, json.dumps(record).encode())
-    os.chown(path, owner.st_uid, owner.st_gid)
+    os.chown(path, *owner)
     cmdline = boot_dir / "cmdline.txt"
     if cmdline.exists():
         text = cmdline.read_text(encoding="utf-8", errors="replace")

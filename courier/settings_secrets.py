@@ -97,19 +97,33 @@ def move_secrets(boot_file: Path, data_dir: Path) -> int:
     if not secrets:
         return 0
     table, _ = parse_tolerantly(text.removeprefix("\ufeff"))
-    keys = data_dir / "keys"
-    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
-    owner = keys.stat()
+    keys, owner = keys_dir(data_dir)
     for secret in secrets:
         if secret.path[0] == "hotspot":
-            _store_hotspot(data_dir, secret.value, (owner.st_uid, owner.st_gid))
+            _store_hotspot(data_dir, secret.value, owner)
     uplinks = [s for s in secrets if s.path[0] == "uplink"]
     if uplinks:
-        _store_uplinks(data_dir, table["uplink"]["wifi"], uplinks, (owner.st_uid, owner.st_gid))
+        _store_uplinks(data_dir, table["uplink"]["wifi"], uplinks, owner)
     replace_file(boot_file, blank_secrets(text, secrets).encode())
     LOG.info("moved %d secret(s) from %s to %s and blanked them there", len(secrets), boot_file,
              keys)
     return len(secrets)
+
+
+def keys_dir(data_dir: Path) -> tuple[Path, tuple[int, int]]:
+    """Return data_dir/keys (made 0700 if missing) and the owner its files must have.
+
+    At boot this runs as root, possibly before `courier init`: what it makes belongs to the owner
+    of the data directory (the courier), so the courier can read it and init can add to it.
+    """
+    owner = data_dir.stat() if data_dir.exists() else None
+    keys = data_dir / "keys"
+    if not keys.exists():
+        keys.mkdir(mode=0o700, parents=True)
+        if owner is not None:
+            os.chown(keys, owner.st_uid, owner.st_gid)
+    found = keys.stat()
+    return keys, (found.st_uid, found.st_gid)
 
 
 def load_settings(boot_file: Path, data_dir: Path) -> Settings:
