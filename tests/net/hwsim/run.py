@@ -43,7 +43,8 @@ def base_guest() -> tuple[Path, Path]:
             ["mmdebstrap", "--variant=minbase", "--mode=root", "--quiet",
              f"--include={','.join(PACKAGES)}",
              "bookworm", str(root)], check=True)
-        vmlinuz = sorted((root / "boot").glob("vmlinuz-*"))[-1]
+        vmlinuz = Path(work) / "vmlinuz"
+        shutil.copy(sorted((root / "boot").glob("vmlinuz-*"))[-1], vmlinuz)
         _prune(root)
         _cpio(root, Path(work) / "base.cpio.gz")
         # Into the cache only once complete: a failed build must not leave a usable-looking entry.
