@@ -153,3 +153,14 @@ def test_settings_check_and_config_show_never_print_a_secret(
     assert main(["settings", "apply", "--file", str(boot), "--config", str(ABSENT),
                  "--data-dir", str(tmp_path)]) == 0
     assert "secret" not in boot.read_text()
+    capsys.readouterr()
+    boot.write_text(boot.read_text().replace('idle_close_seconds = "soon"', ""))
+    environ = {"COURIER_DEVICE__DATA_DIR": f'"{tmp_path}"'}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        assert main(["config", "show", "--config", str(ABSENT), "--settings-file",
+                     str(boot)]) == 0
+    shown = capsys.readouterr().out
+    assert '"name" = "Office"' in shown or 'name = "Office"' in shown
+    assert "secret" not in shown and "abab" not in shown and "********" in shown
