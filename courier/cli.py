@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "courier.commands.inspect",
     "courier.commands.net_setup",
     "courier.commands.run",
+    "courier.commands.settings",
     "courier.commands.status",
     "courier.commands.sync_internet",
 )

@@ -6,6 +6,7 @@ import os
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from courier.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("/etc/courier/courier.toml")
 ENV_PREFIX = "COURIER_"
-SECRET_KEYS = frozenset({"passphrase"})
+SECRET_KEYS = frozenset({"passphrase", "psk"})
 HARDWARE_BACKENDS = frozenset({"sim", "rpi"})
 DISPLAYS = frozenset({"ssd1306", "sh1106", "none"})
 
@@ -91,7 +92,8 @@ class HotspotConfig:
     """The Wi-Fi access point and the wired LANs served."""
 
     interface: str = "wlan0"
-    country: str = "US"
+    # "" = not set: only channels allowed everywhere (1, 6, 11) and the panel asks for it.
+    country: str = ""
     channel: int = 6
     subnet: str = "10.97.0.0/24"
     max_clients: int = 10
@@ -109,6 +111,7 @@ class ClockConfig:
     # systemd-timesyncd creates this once it has synchronised the system clock: network time.
     ntp_flag: str = "/run/systemd/timesync/synchronized"
     ntp_check_seconds: int = 30
+    time_zone: str = ""  # IANA name, e.g. "Africa/Nairobi" (from the settings file or Imager)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,25 @@ class PanelConfig:
 
 
 @dataclass(frozen=True)
+class UplinkWifi:
+    """A Wi-Fi network the courier may join for an Internet sync."""
+
+    name: str
+    passphrase: str = ""
+    psk: str = ""  # 64 hex digits, instead of a passphrase
+
+    def __repr__(self) -> str:
+        return f"UplinkWifi(name={self.name!r}, passphrase='********', psk='********')"
+
+
+@dataclass(frozen=True)
+class UplinkConfig:
+    """Networks for Internet syncs when no cable is plugged in (usually from the settings file)."""
+
+    wifi: tuple[UplinkWifi, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole effective configuration."""
 
@@ -135,6 +157,7 @@ class Config:
     hotspot: HotspotConfig = field(default_factory=HotspotConfig)
     clock: ClockConfig = field(default_factory=ClockConfig)
     panel: PanelConfig = field(default_factory=PanelConfig)
+    uplink: UplinkConfig = field(default_factory=UplinkConfig)
 
 
 def load_config(
@@ -142,8 +165,12 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Config:
-    """Merge every layer into a Config; raise ConfigError listing every problem at once."""
+    """Merge every layer into a Config; raise ConfigError listing every problem at once.
+
+    `settings` is the boot partition's settings file, already checked (courier.settings_file).
+    """
     problems: list[str] = []
     layers: list[Mapping[str, Any]] = []
     if config_file is not None:
@@ -151,6 +178,8 @@ def load_config(
             table = _read_toml(path, problems)
             if table:
                 layers.append(table)
+    if settings:
+        layers.append(settings)
     layers.append(_environment_layer(os.environ if environ is None else environ, problems))
     if overrides:
         layers.append(overrides)
@@ -202,8 +231,14 @@ def check_config(config: Config) -> list[str]:
          "[server] delivery_idle_seconds must be positive"),
         (config.server.handshake_timeout_seconds > 0,
          "[server] handshake_timeout_seconds must be positive"),
-        (len(config.hotspot.country) == 2 and config.hotspot.country.isalpha(),
-         "[hotspot] country must be a two-letter ISO 3166 code"),
+        (config.hotspot.country == "" or (len(config.hotspot.country) == 2
+                                           and config.hotspot.country.isascii()
+                                           and config.hotspot.country.isalpha()),
+         '[hotspot] country must be two letters, e.g. "KE" (or "" when unknown)'),
+        (config.hotspot.passphrase == "" or 8 <= len(config.hotspot.passphrase) <= 63,
+         "[hotspot] passphrase must be 8 to 63 characters"),
+        (1 <= config.hotspot.channel <= 14 or 36 <= config.hotspot.channel <= 177,
+         "[hotspot] channel must be a Wi-Fi channel (1 to 13, or 36 and above for 5 GHz)"),
         (config.panel.display in DISPLAYS, f"[panel] display must be one of {sorted(DISPLAYS)}"),
     ]
     problems.extend(message for ok, message in checks if not ok)
@@ -211,6 +246,10 @@ def check_config(config: Config) -> list[str]:
         f"[server] listen {endpoint!r} is not HOST:PORT"
         for endpoint in config.server.listen if parse_endpoint(endpoint) is None
     )
+    problems.extend(wifi_problems(config.uplink.wifi))
+    if config.clock.time_zone and not _is_time_zone(config.clock.time_zone):
+        problems.append(f"[clock] time_zone {config.clock.time_zone!r} is not a time zone "
+                        '(e.g. "Africa/Nairobi")')
     if config.internet.probe and parse_endpoint(config.internet.probe) is None:
         problems.append(f"[internet] probe {config.internet.probe!r} is not HOST:PORT")
     problems.extend(
@@ -219,6 +258,32 @@ def check_config(config: Config) -> list[str]:
         if parse_endpoint(endpoint) is None
     )
     return problems
+
+
+def wifi_problems(networks: tuple[UplinkWifi, ...]) -> list[str]:
+    """Return what is wrong with the uplink Wi-Fi networks (WPA: passphrase 8-63 or 64 hex)."""
+    problems: list[str] = []
+    for network in networks:
+        label = f"[uplink] Wi-Fi {network.name!r}"
+        if not 1 <= len(network.name.encode()) <= 32:
+            problems.append("[uplink] Wi-Fi name must be 1 to 32 bytes long")
+        elif network.psk and not (len(network.psk) == 64 and _is_hex(network.psk)):
+            problems.append(f"{label}: psk must be 64 hexadecimal digits")
+        elif not network.psk and not 8 <= len(network.passphrase) <= 63:
+            problems.append(f"{label}: passphrase must be 8 to 63 characters")
+    return problems
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _is_ip(text: str) -> bool:
@@ -304,7 +369,8 @@ def _build_section(
             continue
         converted = _convert(value, hints[key])
         if converted is _INVALID:
-            shown = _mask(key, value)
+            # Tables may hold passphrases: never echo them.
+            shown = "..." if isinstance(value, list | Mapping) else _mask(key, value)
             problems.append(f"[{name}] {key} = {shown!r} is not a {_type_name(hints[key])}")
         else:
             kwargs[key] = converted
@@ -317,6 +383,8 @@ _INVALID = object()
 def _convert(value: Any, hint: Any) -> Any:
     """Return value as the hinted type, or _INVALID."""
     origin = typing.get_origin(hint)
+    if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        return _convert_tables(value, typing.get_args(hint)[0])
     if origin is tuple:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -335,8 +403,20 @@ def _convert(value: Any, hint: Any) -> Any:
     return _INVALID
 
 
+def _convert_tables(value: Any, item_type: Any) -> Any:
+    """Return a list of TOML tables of strings as a tuple of `item_type`, or _INVALID."""
+    names = {f.name for f in dataclasses.fields(item_type)}
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(item, Mapping) and set(item) <= names and "name" in item
+            and all(isinstance(v, str) for v in item.values()) for item in value):
+        return _INVALID
+    return tuple(item_type(**item) for item in value)
+
+
 def _type_name(hint: Any) -> str:
     origin = typing.get_origin(hint)
+    if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        return "list of tables with a name"
     if origin is tuple:
         return "list of strings"
     if origin in (Mapping, dict):
@@ -354,9 +434,22 @@ def as_masked_dict(config: Config) -> dict[str, dict[str, Any]]:
     for section in dataclasses.fields(config):
         table = getattr(config, section.name)
         values = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
-        shown[section.name] = {
-            key: _mask(key, dict(value) if isinstance(value, Mapping) else
-                       list(value) if isinstance(value, tuple) else value)
-            for key, value in values.items()
-        }
+        shown[section.name] = {key: _shown(key, value) for key, value in values.items()}
     return shown
+
+
+def _shown(key: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return _mask(key, dict(value))
+    if isinstance(value, tuple):
+        return [{k: _mask(k, v) for k, v in dataclasses.asdict(item).items()}
+                if dataclasses.is_dataclass(item) and not isinstance(item, type) else item
+                for item in value]
+    return _mask(key, value)
+
+
+def setting_problems(section: str, key: str, value: Any) -> list[str]:
+    """Return the problems of one setting on its own (the settings file reports them by line)."""
+    problems: list[str] = []
+    config = _build({section: {key: value}}, problems)
+    return problems or check_config(config)

@@ -75,6 +75,7 @@ class Daemon:
     panel: bool = False  # drive the board (button, screen, LEDs) and the session machine
     network: bool = False  # ask courier-net for the hotspot when a session opens
     keyboard: bool = False  # simulated board: button presses typed on standard input
+    notices: tuple[str, ...] = ()  # settings to fix, shown on the ready screen
     trusted_clock: TrustedClock | None = None
     wiped: bool = False
     advertiser: "CogrpcAdvertiser | None" = None
@@ -202,7 +203,8 @@ class Daemon:
         """Run the board and the session machine until cancelled."""
         assert self.trusted_clock is not None
         board = await self._open_board()
-        status = initial_status(self.config, self.data_dir, self.trusted_clock)
+        status = replace(initial_status(self.config, self.data_dir, self.trusted_clock),
+                         notices=self.notices)
         loop = PanelLoop(
             board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
             self._refresh, open_hotspot=lambda: self._hotspot("open"),

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from courier.config import DEFAULT_CONFIG_FILE, as_masked_dict, load_config
+from courier.config import DEFAULT_CONFIG_FILE, as_masked_dict
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -17,15 +17,20 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         action = actions.add_parser(name, help=help_text)
         action.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE,
                             help=f"configuration file (default {DEFAULT_CONFIG_FILE})")
+        action.add_argument("--settings-file", type=Path, help="the boot partition's settings "
+                            "file (default /boot/firmware/courier.toml)")
         action.add_argument("--json", action="store_true", help="print JSON instead of TOML")
         action.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from courier.settings_load import load_with_settings  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
+
+    config, settings = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE)
     if args.config_action == "check":
-        print("configuration OK")
-        return 0
+        print("\n".join(map(str, settings.problems)) or "configuration OK")
+        return 1 if settings.problems else 0
     shown = as_masked_dict(config)
     print(json.dumps(shown, indent=2) if args.json else _to_toml(shown))
     return 0
@@ -51,6 +56,8 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, str):
         return json.dumps(value)
     return repr(value)

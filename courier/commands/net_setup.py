@@ -7,7 +7,7 @@ import logging
 import signal
 from pathlib import Path
 
-from courier.config import DEFAULT_CONFIG_FILE, load_config
+from courier.config import DEFAULT_CONFIG_FILE
 
 LOG = logging.getLogger(__name__)
 
@@ -17,6 +17,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser = subparsers.add_parser(
         "net-setup", help="run the privileged network helper (courier-net.service)")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    parser.add_argument("--settings-file", type=Path, help="the boot partition's settings file "
+                        "(default /boot/firmware/courier.toml)")
     parser.add_argument("--data-dir", type=Path, help="overrides [device] data_dir")
     parser.add_argument("--run-dir", type=Path, default=Path("/run/courier-net"),
                         help="rendered configs, leases and the control socket")
@@ -35,10 +37,14 @@ async def _serve(args: argparse.Namespace) -> int:
     from courier.net.netsetup import NetSetup  # noqa: PLC0415
     from courier.net.plan import make_plan  # noqa: PLC0415
     from courier.net.render import RadioSettings  # noqa: PLC0415
+    from courier.settings_load import load_with_settings  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
 
-    config = load_config(args.config)
+    overrides = {"device": {"data_dir": str(args.data_dir)}} if args.data_dir else None
+    config, _ = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE,
+                                   overrides)
     hotspot = config.hotspot
-    data_dir = args.data_dir or Path(config.device.data_dir)
+    data_dir = Path(config.device.data_dir)
     setup = NetSetup(
         plan=make_plan(args.interface or hotspot.interface, hotspot.subnet),
         credentials=load_wifi_credentials(data_dir),

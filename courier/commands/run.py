@@ -4,13 +4,15 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from courier.config import DEFAULT_CONFIG_FILE, load_config
+from courier.config import DEFAULT_CONFIG_FILE, Config
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add the `run` command."""
     parser = subparsers.add_parser("run", help="run the courier daemon")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_FILE)
+    parser.add_argument("--settings-file", type=Path, help="the boot partition's settings file "
+                        "(default /boot/firmware/courier.toml)")
     parser.add_argument("--data-dir", type=Path, help="overrides [device] data_dir")
     parser.add_argument("--hardware", choices=("sim", "rpi"), help="overrides [device] hardware")
     parser.add_argument("--no-network", action="store_true",
@@ -43,9 +45,21 @@ def _run(args: argparse.Namespace) -> int:
         overrides["server"]["listen"] = list(args.listen)
     if args.tls_address:
         overrides["server"]["tls_address"] = args.tls_address
-    config = load_config(args.config, overrides=overrides)
+    config, notices = _load(args, overrides)
     daemon = Daemon(config=config, data_dir=Path(config.device.data_dir),
                     listen=list(config.server.listen), tls_address=config.server.tls_address,
                     panel=not args.no_panel, network=not args.no_network,
-                    keyboard=args.sim_keyboard)
+                    keyboard=args.sim_keyboard, notices=notices)
     return asyncio.run(daemon.run())
+
+
+def _load(args: argparse.Namespace, overrides: dict[str, dict[str, object]],
+          ) -> tuple[Config, tuple[str, ...]]:
+    """Return the configuration with the settings file, and what the panel asks to fix."""
+    from courier.settings_load import load_with_settings, notices  # noqa: PLC0415
+    from courier.settings_secrets import BOOT_SETTINGS_FILE  # noqa: PLC0415
+
+    config, settings = load_with_settings(args.config, args.settings_file or BOOT_SETTINGS_FILE,
+                                          overrides)
+    # Without a hotspot (--no-network) the country does not matter: nothing to ask.
+    return config, notices(config, settings, hotspot=not args.no_network)

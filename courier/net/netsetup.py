@@ -10,13 +10,14 @@ import contextlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from courier.errors import NetworkError
 from courier.net.addressing import configure_interface, deconfigure_interface, is_wireless
 from courier.net.credentials import WifiCredentials
 from courier.net.plan import HotspotPlan
+from courier.net.radio import choose_channel, usable_channels
 from courier.net.render import (
     NFT_TABLE,
     RadioSettings,
@@ -40,7 +41,7 @@ class NetSetup:
     run_dir: Path
     lan_interfaces: tuple[str, ...] = ()
     programs: dict[str, str] = field(default_factory=lambda: {
-        "nft": "nft", "dnsmasq": "dnsmasq", "hostapd": "hostapd"})
+        "nft": "nft", "dnsmasq": "dnsmasq", "hostapd": "hostapd", "iw": "iw"})
     _children: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
 
     @property
@@ -62,7 +63,7 @@ class NetSetup:
         await configure_interface(self.plan.interface, self.plan.address, self.plan.prefixlen)
         if is_wireless(self.plan.interface):
             conf = self._write("hostapd.conf", render_hostapd(
-                self.plan, self.credentials, self.radio, str(self.run_dir / "hostapd")))
+                self.plan, self.credentials, await self._radio(), str(self.run_dir / "hostapd")))
             await self._spawn("hostapd", self.programs["hostapd"], str(conf))
         conf = self._write("dnsmasq.conf", render_dnsmasq(self.plan, str(self.run_dir)))
         await self._spawn("dnsmasq", self.programs["dnsmasq"], "--keep-in-foreground",
@@ -117,6 +118,28 @@ class NetSetup:
             writer.write(json.dumps(reply).encode() + b"\n")
             await writer.drain()
         writer.close()
+
+    async def _radio(self) -> RadioSettings:
+        """Return the radio settings with a channel the country and the radio allow."""
+        usable = None
+        if self.radio.country and self.radio.channel >= 36:  # does the board have this 5 GHz?
+            with contextlib.suppress(NetworkError, OSError):
+                await self._run(self.programs["iw"], "reg", "set", self.radio.country.upper())
+                phy = Path(f"/sys/class/net/{self.plan.interface}/phy80211/name").read_text()
+                usable = usable_channels(await self._output(
+                    self.programs["iw"], "phy", phy.strip(), "info"))
+        channel, why = choose_channel(self.radio.country, self.radio.channel, usable)
+        if why:
+            LOG.warning("%s", why)
+        return replace(self.radio, channel=channel)
+
+    @staticmethod
+    async def _output(*argv: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL)
+        out, _ = await process.communicate()
+        return out.decode(errors="replace")
 
     def _write(self, name: str, text: str) -> Path:
         path = self.run_dir / name

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from courier.errors import NetworkError
 from courier.net.credentials import WifiCredentials
 from courier.net.plan import COGRPC_PORT, HotspotPlan
+from courier.net.radio import WORLD_CHANNELS
 
 COURIER_HOSTNAME = "courier.lan"
 NFT_TABLE = "courier"
@@ -21,7 +22,7 @@ COGRPC_NEW_BURST = 20
 class RadioSettings:
     """What the Wi-Fi access point needs beyond the credentials."""
 
-    country: str
+    country: str  # "" = not set: world regulatory domain, channels 1, 6 and 11 only
     channel: int
     max_clients: int
     wpa3: bool
@@ -40,6 +41,11 @@ def render_hostapd(plan: HotspotPlan, credentials: WifiCredentials, radio: Radio
     five_ghz = radio.channel >= 36
     if not (1 <= radio.channel <= 14 or 36 <= radio.channel <= 177):
         raise NetworkError(f"Wi-Fi channel {radio.channel} does not exist")
+    if not radio.country and radio.channel not in WORLD_CHANNELS:
+        raise NetworkError(f"channel {radio.channel} needs a Wi-Fi country")
+    # Without a country, no country_code: the radio stays in the world domain ("00").
+    regulatory = [f"country_code={_safe(radio.country.upper(), 'country')}",
+                  "ieee80211d=1"] if radio.country else []
     lines = [
         "# Rendered by the courier; edit /etc/courier/courier.toml instead.",
         f"interface={_safe(plan.interface, 'interface')}",
@@ -47,8 +53,7 @@ def render_hostapd(plan: HotspotPlan, credentials: WifiCredentials, radio: Radio
         f"ctrl_interface={_safe(control_dir, 'control directory')}",
         f"ssid={_safe(credentials.ssid, 'SSID')}",
         "utf8_ssid=1",
-        f"country_code={_safe(radio.country.upper(), 'country')}",
-        "ieee80211d=1",
+        *regulatory,
         f"hw_mode={'a' if five_ghz else 'g'}",
         f"channel={radio.channel}",
         "ieee80211n=1",

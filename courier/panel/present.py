@@ -9,6 +9,7 @@ from courier.panel.views import (
     ClockView,
     GatewayProgress,
     InternetView,
+    NoticeView,
     ProblemView,
     ReadyView,
     SessionView,
@@ -20,6 +21,8 @@ from courier.panel.views import (
     WipingView,
 )
 from courier.sync.session_types import Problem, Screen
+
+NOTICE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,13 @@ class DeviceStatus:
     problem_detail: str = ""
     wipe_remaining: float | None = None
     wipe_total: float = 5.0
+    notices: tuple[str, ...] = ()  # settings to fix; the ready screen shows them in turn
 
 
 def view_for(screen: Screen, status: DeviceStatus) -> View:
     """Return the view model of `screen` filled from `status`."""
+    if screen in (Screen.READY, Screen.PROBLEM) and (notice := _notice_turn(status)):
+        return notice  # resting screens only: never over a session, a sync or a wipe
     match screen:
         case Screen.SESSION:
             return SessionView(status.ssid, status.passphrase,
@@ -89,3 +95,13 @@ def _ready(status: DeviceStatus) -> ReadyView:
     used = status.used_bytes / status.quota_bytes if status.quota_bytes else 0.0
     return ReadyView(status.device_name, status.cargo_to_internet, status.cargo_to_private, used,
                      status.clock_trusted, status.uplink)
+
+
+def _notice_turn(status: DeviceStatus) -> NoticeView | None:
+    """Return the notice whose turn it is (5 s each, then the screen itself), or None."""
+    if not status.notices:
+        return None
+    turn = int(status.effective_now.timestamp() // NOTICE_SECONDS) % (len(status.notices) + 1)
+    if turn == 0:
+        return None
+    return NoticeView(status.notices[turn - 1], turn, len(status.notices))

@@ -13,6 +13,7 @@ from courier.panel.views import (
     ClientsView,
     ClockView,
     InternetView,
+    NoticeView,
     ProblemView,
     ReadyView,
     SessionView,
@@ -165,6 +166,17 @@ def _problem(view: ProblemView) -> Image.Image:
     return image
 
 
+def _notice(view: NoticeView) -> Image.Image:
+    image, draw = c.blank()
+    c.title(draw, "! Settings" + (f" {view.number}/{view.count}" if view.count > 1 else ""))
+    lines = c.wrap(view.text, c.COLUMNS)
+    if len(lines) > 4:  # never silently cut: mark it
+        lines = [*lines[:3], c.fit(lines[3] + "~~")]
+    for row, line in enumerate(lines):
+        c.text(draw, 0, 13 + row * c.LINE, line)
+    return image
+
+
 def _wipe_countdown(view: WipeCountdownView) -> Image.Image:
     image, draw = c.blank()
     c.title(draw, "PANIC WIPE")
@@ -203,5 +215,6 @@ def _wiped(_view: WipedView) -> Image.Image:
 _RENDERERS: dict[type, Callable[[Any], Image.Image]] = {
     ReadyView: _ready, SessionView: _session, ClientsView: _clients, TransferView: _transfer,
     InternetView: _internet, StorageView: _storage, ClockView: _clock, ProblemView: _problem,
+    NoticeView: _notice,
     WipeCountdownView: _wipe_countdown, WipingView: _wiping, WipedView: _wiped,
 }

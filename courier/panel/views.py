@@ -103,6 +103,15 @@ class ProblemView:
 
 
 @dataclass(frozen=True)
+class NoticeView:
+    """A setting to fix (settings file problem, Wi-Fi country), shown in turn with the screen."""
+
+    text: str
+    number: int  # 1-based, of `count`
+    count: int
+
+
+@dataclass(frozen=True)
 class WipeCountdownView:
     """The button is held for a panic wipe."""
 
@@ -122,4 +131,4 @@ class WipedView:
 
 
 View = (ReadyView | SessionView | ClientsView | TransferView | InternetView | StorageView
-        | ClockView | ProblemView | WipeCountdownView | WipingView | WipedView)
+        | ClockView | ProblemView | NoticeView | WipeCountdownView | WipingView | WipedView)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.interop
 class Device:
     """`courier run --hardware sim --sim-keyboard` with a pipe as its button."""
 
-    def __init__(self, tmp_path: Path, hardware: str = "sim",
+    def __init__(self, tmp_path: Path, hardware: str = "sim", extra: tuple[str, ...] = (),
                  stock: "Callable[[Path], None] | None" = None) -> None:
         self.data_dir = tmp_path / "data"
         self.log = tmp_path / "daemon.log"
@@ -37,7 +37,7 @@ class Device:
                 [sys.executable, "-m", "courier", "run", "--config", str(config), "--data-dir",
                  str(self.data_dir), "--hardware", hardware, "--no-network",
                  *(["--sim-keyboard"] if hardware == "sim" else []),
-                 "--listen", f"127.0.0.1:{self.port}", "--tls-address", "127.0.0.1"],
+                 "--listen", f"127.0.0.1:{self.port}", "--tls-address", "127.0.0.1", *extra],
                 cwd=REPO, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.wait_for("serving CogRPC")

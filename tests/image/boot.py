@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.imager_files import FORMATS, PRISTINE_CMDLINE
 from tests.net.netns import Netns
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +33,8 @@ DEFAULT_IMAGE = REPO / "image-build" / "out" / "courier.img"
 BOOT_TIMEOUT = 1200.0
 HOTSPOT_ADDRESS = "10.97.0.1"  # the courier's default hotspot address, in its TLS certificate
 PORT = 21473
+TEMPLATE_WIFI = '#[[uplink.wifi]]\n#name = "Office Wi-Fi"\n#passphrase = "the office passphrase"'
+ORGANISER_WIFI = '[[uplink.wifi]]\nname = "Office Wi-Fi"\npassphrase = "office-secret-99"'
 
 
 @dataclass
@@ -75,11 +78,41 @@ def kernel_files(image: Path, work: Path) -> tuple[Path, Path, str]:
 
 
 def guest_cmdline(image_cmdline: str) -> str:
-    """Return the image's command line on qemu's serial port, running guest-check.sh."""
-    kept = [arg for arg in image_cmdline.split() if not arg.startswith(("console=", "quiet"))]
+    """Return the image's command line on qemu's serial port, running guest-check.sh.
+
+    On a card customised by Imager, its systemd.run= (firstrun.sh) gives way to the check, but
+    its systemd.unit=kernel-command-line.target stays: the courier must bring itself up.
+    """
+    kept = [arg for arg in image_cmdline.split()
+            if not arg.startswith(("console=", "quiet", "systemd.run="))]
     check = "mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/guest-check.sh"
+    diverted = "systemd.unit=kernel-command-line.target" in kept
     return " ".join([*kept, "console=ttyAMA0", "panic=-1", "systemd.show_status=1",
-                     f"systemd.run=\"/bin/sh -c '{check}'\"", "systemd.wants=multi-user.target"])
+                     f"systemd.run=\"/bin/sh -c '{check}'\"",
+                     *([] if diverted else ["systemd.wants=multi-user.target"])])
+
+
+def imager_card(image: Path, work: Path) -> Path:
+    """Return a copy of the image customised as Raspberry Pi Imager customises a card.
+
+    Its files and cmdline.txt words (tests/imager_files.py, init format "systemd"), and an
+    organiser's courier.toml with an uplink passphrase in it. The image itself is not written.
+    """
+    card = work / "imager.img"
+    subprocess.run(["cp", "--sparse=always", str(image), str(card)], check=True, timeout=600)
+    offset = boot_partition(card)
+    files, cmdline, *_ = FORMATS["systemd"]
+    shipped = read_boot_file(card, offset, "courier.toml", work / "courier.toml").read_text()
+    assert TEMPLATE_WIFI in shipped, "the image ships no settings template"
+    edited = {**files, "cmdline.txt": read_boot_file(card, offset, "cmdline.txt",
+                                                     work / "cmdline.txt").read_text().strip()
+              + cmdline.removeprefix(PRISTINE_CMDLINE) + "\n",
+              "courier.toml": shipped.replace(TEMPLATE_WIFI, ORGANISER_WIFI)}
+    for name, text in edited.items():
+        (work / "put").write_text(text)
+        subprocess.run(["mcopy", "-o", "-i", f"{card}@@{offset}", str(work / "put"),
+                        f"::{name}"], check=True, capture_output=True, timeout=60)
+    return card
 
 
 def probe_disk(work: Path) -> Path:
@@ -103,7 +136,8 @@ def overlay(image: Path, work: Path) -> Path:
 
 
 def qemu_argv(image: Path, work: Path) -> list[str]:
-    """Return the qemu command line booting the image with its own kernel."""
+    """Return the qemu command line booting the image (customised by Imager) with its kernel."""
+    image = imager_card(image, work)
     kernel, initrd, cmdline = kernel_files(image, work)
     return ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
             "-nographic", "-no-reboot", "-snapshot", "-kernel", str(kernel), "-initrd", str(initrd),

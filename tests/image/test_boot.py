@@ -39,6 +39,19 @@ def test_boots_with_no_failed_units(report: BootReport) -> None:
 
 
 @pytest.mark.timeout(60)
+def test_a_card_customised_by_imager_boots_to_serving_with_its_country_and_time_zone(
+        report: BootReport) -> None:
+    # Booted with Imager's kernel command line (sent to kernel-command-line.target), the courier
+    # brought itself up, took the country and time zone, restored cmdline.txt for the next boot
+    # and deleted firstrun.sh; the organiser's uplink passphrase left the card.
+    assert report.smoke["imager-undone"] == "cmdline=0 firstrun=0"
+    assert report.smoke["imager-journal"] == "1"
+    assert report.smoke["settings"] == "country = KE time_zone = Africa/Nairobi"
+    assert report.smoke["secret-on-card"] == "0"
+    assert "serving" in report.smoke
+
+
+@pytest.mark.timeout(60)
 def test_courier_runs_under_its_sandbox(report: BootReport) -> None:
     uid, courier_uid = report.smoke["courier-user"].split()
     assert uid == courier_uid != "0"

@@ -18,6 +18,7 @@ from courier.net.credentials import (
     load_wifi_credentials,
 )
 from courier.net.plan import CROWDED_SUBNETS, is_crowded, make_plan
+from courier.net.radio import choose_channel, usable_channels
 from courier.net.render import RadioSettings, render_dnsmasq, render_hostapd, render_nftables
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -110,3 +111,42 @@ def test_missing_or_corrupt_credentials_say_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "keys" / "wifi.json").write_text(json.dumps({"ssid": "x"}))
     with pytest.raises(NetworkError, match="unreadable"):
         load_wifi_credentials(tmp_path)
+
+
+def test_hostapd_without_a_country_stays_in_the_world_domain_golden() -> None:
+    radio = RadioSettings(country="", channel=11, max_clients=10, wpa3=False)
+    text = render_hostapd(PLAN, CREDENTIALS, radio, "/run/courier-net/h")
+    _golden("hostapd-no-country.conf", text)
+    assert "country_code" not in text and "ieee80211d" not in text
+
+
+@pytest.mark.parametrize(("country", "wanted", "usable", "expected"), [
+    ("", 6, None, 6), ("", 1, None, 1), ("", 11, None, 11),
+    ("", 13, None, 6), ("", 36, None, 6),                 # not allowed everywhere
+    ("DE", 13, None, 13), ("DE", 36, frozenset({36, 40}), 36),
+    ("DE", 36, frozenset({1, 6, 11}), 6),                 # a 2.4 GHz-only board (Zero 2 W)
+    ("US", 52, frozenset({36, 40}), 6),                   # DFS: no access point at once
+])
+def test_channel_follows_the_country_and_the_radio(
+        country: str, wanted: int, usable: frozenset[int] | None, expected: int) -> None:
+    channel, why = choose_channel(country, wanted, usable)
+    assert channel == expected
+    assert bool(why) == (expected != wanted)
+
+
+def test_usable_channels_are_read_from_iw_phy_info() -> None:
+    info = """\
+		Frequencies:
+			* 2412 MHz [1] (20.0 dBm)
+			* 2467 MHz [12] (20.0 dBm) (no IR)
+			* 2484 MHz [14] (disabled)
+			* 5180 MHz [36] (23.0 dBm)
+			* 5260 MHz [52] (20.0 dBm) (no IR, radar detection)
+"""
+    assert usable_channels(info) == frozenset({1, 36})
+
+
+def test_a_channel_outside_the_world_set_without_a_country_is_refused() -> None:
+    radio = RadioSettings(country="", channel=13, max_clients=10, wpa3=False)
+    with pytest.raises(NetworkError):
+        render_hostapd(PLAN, CREDENTIALS, radio, "/run/h")

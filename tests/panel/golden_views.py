@@ -9,6 +9,7 @@ from courier.panel.views import (
     ClockView,
     GatewayProgress,
     InternetView,
+    NoticeView,
     ProblemView,
     ReadyView,
     SessionView,
@@ -29,6 +30,10 @@ GOLDEN: dict[str, View] = {
     "ready": ReadyView("courier", 12, 3, 0.45, clock_trusted=True, uplink=False),
     "ready_uplink_untrusted": ReadyView("Courier-Lagos-01", 0, 127, 0.999, clock_trusted=False,
                                         uplink=True),
+    "notice_country": NoticeView("Wi-Fi country not set: write it in courier.toml on the "
+                                 "SD card", 1, 1),
+    "notice_settings": NoticeView(
+        'Settings line 27: country must be two letters, e.g. "KE" (or "" when unknown)', 2, 3),
     "session": SessionView(SSID, PASSPHRASE, clients=2, closes_in=541.0),
     "session_always_open": SessionView(SSID, PASSPHRASE, clients=0, closes_in=None),
     "session_long_credentials": SessionView("A" * 32, "p" * 63, clients=1, closes_in=60.0),

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import REPO
 
 UNITS = ("courier.service", "courier-net.service", "courier-firstboot.service",
-         "courier-growdata.service")
+         "courier-growdata.service", "courier-settings.service")
 SYSTEMD = REPO / "systemd"
 VENV_COURIER = REPO / ".venv" / "bin" / "courier"
 GROW_DATA = REPO / "image-build" / "overlay" / "usr" / "lib" / "courier" / "grow-data"

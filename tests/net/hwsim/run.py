@@ -6,6 +6,7 @@ our rendered configurations, and checks that a WPA2 and a WPA3-SAE phone associa
 with the courier as DHCP server and router, reach CogRPC and are refused elsewhere.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -16,9 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from courier.net.credentials import generate_wifi_credentials
-from courier.net.plan import make_plan
+from courier.config import UplinkWifi
+from courier.net.credentials import WifiCredentials, generate_wifi_credentials
+from courier.net.plan import HotspotPlan, make_plan
+from courier.net.radio import WORLD_CHANNELS, choose_channel
 from courier.net.render import RadioSettings, render_dnsmasq, render_hostapd, render_nftables
+from courier.net.wpa import refused_key, render_wpa_supplicant, scan_results
 
 HERE = Path(__file__).resolve().parent
 NET_TESTS = HERE.parent
@@ -42,10 +46,13 @@ def base_guest() -> tuple[Path, Path]:
             ["mmdebstrap", "--variant=minbase", "--mode=root", "--quiet",
              f"--include={','.join(PACKAGES)}",
              "bookworm", str(root)], check=True)
-        vmlinuz = sorted((root / "boot").glob("vmlinuz-*"))[-1]
-        shutil.copy(vmlinuz, kernel)
+        vmlinuz = Path(work) / "vmlinuz"
+        shutil.copy(sorted((root / "boot").glob("vmlinuz-*"))[-1], vmlinuz)
         _prune(root)
-        _cpio(root, initramfs)
+        _cpio(root, Path(work) / "base.cpio.gz")
+        # Into the cache only once complete: a failed build must not leave a usable-looking entry.
+        shutil.copy(Path(work) / "base.cpio.gz", initramfs)
+        shutil.copy(vmlinuz, kernel)
     return kernel, initramfs
 
 
@@ -97,7 +104,11 @@ def overlay(stage: Path) -> None:
     plan = make_plan("wlan0", "10.97.0.0/24")
     creds = generate_wifi_credentials()
     for phase, wpa3 in (("wpa2", False), ("wpa3", True)):
-        radio = RadioSettings(country="DE", channel=6, max_clients=10, wpa3=wpa3)
+        # WPA2 with the default (no country) and a channel not allowed everywhere: the courier
+        # must fall back to a world channel; WPA3 with a country and its rules.
+        country, wanted = ("", 13) if phase == "wpa2" else ("DE", 6)
+        channel, _ = choose_channel(country, wanted, None)
+        radio = RadioSettings(country=country, channel=channel, max_clients=10, wpa3=wpa3)
         (test / f"hostapd-{phase}.conf").write_text(
             render_hostapd(plan, creds, radio, "/run/hostapd"))
         key_mgmt = "SAE\n  ieee80211w=2" if wpa3 else "WPA-PSK"
@@ -106,6 +117,7 @@ def overlay(stage: Path) -> None:
             f'network={{\n  ssid="{creds.ssid}"\n  psk="{creds.passphrase}"\n'
             f"  key_mgmt={key_mgmt}\n}}\n")
     (test / "dnsmasq.conf").write_text(render_dnsmasq(plan, "/run/courier-net"))
+    _uplink_files(test, plan)
     (test / "nftables.nft").write_text(render_nftables(["wlan0"], []))
     shutil.copy(NET_TESTS / "listener.py", test / "listener.py")
     shutil.copy(HERE / "probe.py", test / "probe.py")
@@ -117,6 +129,21 @@ def overlay(stage: Path) -> None:
     init = stage / "init"
     shutil.copy(HERE / "guest-init", init)
     init.chmod(0o755)
+
+
+OFFICE = WifiCredentials(ssid="Office", passphrase="office-passphrase-1")
+
+
+def _uplink_files(test: Path, plan: HotspotPlan) -> None:
+    """Radio 0 as "the office network"; the courier's uplink configs, right and wrong."""
+    radio = RadioSettings(country="DE", channel=1, max_clients=10, wpa3=False)
+    (test / "hostapd-office.conf").write_text(render_hostapd(plan, OFFICE, radio, "/run/hostapd"))
+    known = {"right": [UplinkWifi("Elsewhere", passphrase="not-in-range-1"),
+                       UplinkWifi(OFFICE.ssid, passphrase=OFFICE.passphrase)],
+             "wrong": [UplinkWifi(OFFICE.ssid, passphrase="not-the-passphrase")]}
+    for attempt, networks in known.items():
+        (test / f"wpa-uplink-{attempt}.conf").write_text(
+            render_wpa_supplicant(networks, "DE", "/run/wpa-uplink"))
 
 
 def boot(kernel: Path, initramfs: Path, timeout: float) -> list[dict[str, object]]:
@@ -167,6 +194,31 @@ def check(results: list[dict[str, object]]) -> list[str]:
             problems.append(f"{phase}: CogRPC port not reachable: {probes}")
         if "'port': 8080, 'outcome': 'ECONNREFUSED'" not in probes:
             problems.append(f"{phase}: another port was not refused: {probes}")
+        regulatory = (result.get("channel"), result.get("country"))
+        if phase == "wpa2" and (regulatory[0] not in WORLD_CHANNELS or regulatory[1] != "00"):
+            problems.append(f"wpa2 (no country): channel/country {regulatory}, not a world "
+                            "channel in domain 00")
+        if phase == "wpa3" and regulatory != (6, "DE"):
+            problems.append(f"wpa3 (country DE): channel/country {regulatory}, not (6, 'DE')")
+    return problems + _uplink_problems(phases)
+
+
+def _uplink_problems(phases: dict[str, dict[str, object]]) -> list[str]:
+    """The courier's wpa_supplicant config joins the office network, and a wrong key is told."""
+    right, wrong = phases.get("uplink-right"), phases.get("uplink-wrong")
+    if right is None or wrong is None:
+        return ["uplink: no result"]
+    problems = []
+    seen = scan_results(base64.b64decode(str(right.get("scan", ""))).decode(errors="replace"))
+    if "Office" not in seen or "Elsewhere" in seen:
+        problems.append(f"uplink: scan results {seen} do not show the office network alone")
+    lease = right.get("lease")
+    if right.get("connected") != 1 or not isinstance(lease, dict) or \
+            lease.get("server") != "10.97.0.1":
+        problems.append(f"uplink: did not join the office network and get a lease: {right}")
+    events = base64.b64decode(str(wrong.get("events", ""))).decode(errors="replace")
+    if wrong.get("connected") != 0 or not refused_key(events):
+        problems.append(f"uplink: a wrong passphrase was not recognised: {events[-500:]}")
     return problems
 
 
@@ -177,7 +229,9 @@ def main() -> int:
         return 2
     kernel, initramfs = base_guest()
     problems = check(boot(kernel, initramfs, timeout=float(os.environ.get("HWSIM_TIMEOUT", "600"))))
-    print("\n".join(problems) if problems else "hwsim: WPA2 and WPA3 phones served", flush=True)
+    served = ("hwsim: WPA2 and WPA3 phones served; the uplink joined the office network and "
+              "told a wrong passphrase")
+    print("\n".join(problems) if problems else served, flush=True)
     return 1 if problems else 0
 
 
