@@ -46,7 +46,21 @@ say "imager-journal $(journalctl -b -u courier-settings.service -o cat | grep -c
 say "settings $(runuser -u courier -- /opt/courier/venv/bin/courier config show --config /etc/courier/courier.toml | grep -E '^(country|time_zone) = ' | tr -d '"' | xargs)"
 say "secret-on-card $(grep -c office-secret-99 /boot/firmware/courier.toml)"
 say "firstboot-keys $(ls /var/lib/courier/keys | xargs)"
-say "ports $(ss -Htln 2>/dev/null | awk '{print $4}' | xargs)"
+# wifi.json's shape and rights, never its content (the passphrase stays on the device).
+wifi=/var/lib/courier/keys/wifi.json
+say "wifi-json $(stat -c 'mode=%a owner=%U' "$wifi" 2>/dev/null || echo missing) $(/opt/courier/venv/bin/python -c '
+import json, re, sys
+from pathlib import Path
+from courier.net.credentials import load_wifi_credentials
+raw = json.loads(Path(sys.argv[1]).read_text())
+loaded = load_wifi_credentials(Path("/var/lib/courier"))
+print("keys=" + ",".join(sorted(raw)), "ssid-ok=%d" % bool(re.fullmatch(r"Courier-[A-Z0-9]{4}",
+      loaded.ssid)), "passphrase-chars=%d" % len(loaded.passphrase))
+' "$wifi" 2>&1 | tail -1)"
+# Every listening TCP socket and every unconnected UDP socket: protocol, address, process.
+listening() { ss -Htulnp | awk '{ split($0, p, "\""); print $1 "|" $5 "|" p[2] }' | sort -u | xargs; }
+say "listening $(listening)"
+say "restarts-before $(prop courier.service NRestarts)"
 say "serving"
 
 wait_for 600 has_cargo || say "no cargo arrived"
