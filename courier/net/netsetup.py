@@ -7,6 +7,7 @@ with fixed verbs only: "open", "close", "status"; nothing from the network reach
 
 import asyncio
 import contextlib
+import grp
 import json
 import logging
 import os
@@ -29,6 +30,15 @@ from courier.net.render import (
 LOG = logging.getLogger(__name__)
 VERBS = frozenset({"open", "close", "status"})
 _MAX_REQUEST = 64
+
+
+def daemon_group(name: str = "courier") -> str | None:
+    """Return the daemon's group if this system has it (the device does; a laptop may not)."""
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return None
+    return name
 
 
 @dataclass
@@ -63,7 +73,8 @@ class NetSetup:
         await configure_interface(self.plan.interface, self.plan.address, self.plan.prefixlen)
         if is_wireless(self.plan.interface):
             conf = self._write("hostapd.conf", render_hostapd(
-                self.plan, self.credentials, await self._radio(), str(self.run_dir / "hostapd")))
+                self.plan, self.credentials, await self._radio(), str(self.run_dir / "hostapd"),
+                daemon_group()))
             await self._spawn("hostapd", self.programs["hostapd"], str(conf))
         conf = self._write("dnsmasq.conf", render_dnsmasq(self.plan, str(self.run_dir)))
         await self._spawn("dnsmasq", self.programs["dnsmasq"], "--keep-in-foreground",

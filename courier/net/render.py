@@ -36,8 +36,12 @@ def _safe(value: str, what: str) -> str:
 
 
 def render_hostapd(plan: HotspotPlan, credentials: WifiCredentials, radio: RadioSettings,
-                   control_dir: str) -> str:
-    """Return hostapd.conf: WPA2-PSK (or WPA2/WPA3 transition), client isolation, capped clients."""
+                   control_dir: str, control_group: str | None = None) -> str:
+    """Return hostapd.conf: WPA2-PSK (or WPA2/WPA3 transition), client isolation, capped clients.
+
+    `control_group` may use hostapd's control socket: the daemon's group, so that it counts the
+    phones associated (courier.net.presence) without any privilege.
+    """
     five_ghz = radio.channel >= 36
     if not (1 <= radio.channel <= 14 or 36 <= radio.channel <= 177):
         raise NetworkError(f"Wi-Fi channel {radio.channel} does not exist")
@@ -51,6 +55,8 @@ def render_hostapd(plan: HotspotPlan, credentials: WifiCredentials, radio: Radio
         f"interface={_safe(plan.interface, 'interface')}",
         "driver=nl80211",
         f"ctrl_interface={_safe(control_dir, 'control directory')}",
+        *([f"ctrl_interface_group={_safe(control_group, 'control group')}"]
+          if control_group else []),
         f"ssid={_safe(credentials.ssid, 'SSID')}",
         "utf8_ssid=1",
         *regulatory,

@@ -150,3 +150,10 @@ def test_a_channel_outside_the_world_set_without_a_country_is_refused() -> None:
     radio = RadioSettings(country="", channel=13, max_clients=10, wpa3=False)
     with pytest.raises(NetworkError):
         render_hostapd(PLAN, CREDENTIALS, radio, "/run/h")
+
+
+def test_the_daemons_group_may_ask_hostapd_for_its_stations() -> None:
+    radio = RadioSettings("DE", 6, 10, False)
+    text = render_hostapd(PLAN, CREDENTIALS, radio, "/run/courier-net/h", "courier")
+    assert "ctrl_interface=/run/courier-net/h\nctrl_interface_group=courier\n" in text
+    assert "ctrl_interface_group" not in render_hostapd(PLAN, CREDENTIALS, radio, "/run/h")
