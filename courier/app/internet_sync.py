@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from courier.app.retry_book import RetryBook
+from courier.app.sync_outcome import record
 from courier.cogrpc.budget import ByteBudget
 from courier.config import Config, parse_endpoint
 from courier.store import CargoStore, Kind
@@ -152,5 +153,8 @@ async def sync_with(  # noqa: PLR0917 - the daemon's and the CLI's one entry poi
         progress: Callable[[Progress], None] | None = None,
         budget: ByteBudget | None = None) -> SyncReport:
     """Run one sync on the caller's store (a press, the control socket, or the CLI alone)."""
-    return await run_sync(store, Path(data_dir) / "state", options_from(config, request), now,
-                          progress, budget)
+    report = await run_sync(store, Path(data_dir) / "state", options_from(config, request), now,
+                            progress, budget)
+    too_big = [size for gateway in report.gateways for size in gateway.too_big]
+    await asyncio.to_thread(record, Path(data_dir), now(), bool(report), too_big)
+    return report

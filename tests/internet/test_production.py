@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, Kind, ObjectMeta
 from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, node
-from tests.conftest import node_available
+from tests.conftest import REPO, node_available
 from tests.internet.conftest import Double, StartDouble, status, sync
 
 pytestmark = pytest.mark.interop
@@ -136,6 +138,10 @@ def test_at_1_mb_per_s_the_8_4_mb_cargo_is_reported_too_big_and_kept(
     result = sync(data, *_args(double), timeout=240)
     assert result.returncode == 1
     assert "uplink too slow for 1 cargo of 8.4 MB" in result.stdout, result.stdout
+    shown = subprocess.run([sys.executable, "-m", "courier", "status", "--config", "/nonexistent",
+                            "--data-dir", str(data)], cwd=REPO, capture_output=True, text=True,
+                           check=True, timeout=60).stdout
+    assert "uplink too slow for 1 cargo of 8.4 MB: kept for a faster uplink" in shown, shown
     big_sha = next(sha for sha, path in cargo.items() if path == big)
     assert _still_stored(data) == {big_sha}
     assert sorted(_acked(double)) == sorted(set(cargo) - {big_sha})
