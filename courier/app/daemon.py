@@ -167,6 +167,7 @@ class Daemon:
         finally:
             notify("STOPPING=1")
             control.close()
+            socket_path(self.data_dir).unlink(missing_ok=True)
             await stop_task(panel)
             await stop_task(upkeep)
             await stop_task(watchdog)
