@@ -1,6 +1,6 @@
 """Encrypted, power-loss-safe store of cargo and CCAs."""
 
-from courier.store.filestore import FileStore, read_stats
+from courier.store.filestore import FileStore
 from courier.store.keys import ensure_master_key
 from courier.store.memory import MemoryStore
 from courier.store.model import (
@@ -17,6 +17,7 @@ from courier.store.model import (
     StoreStats,
 )
 from courier.store.policy import Quota
+from courier.store.stats import read_stats
 
 __all__ = [
     "CargoStore",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from courier.errors import StoreError
 from courier.store import index
+from courier.store.ccas import admit_cca
 from courier.store.fsio import DurableIO
 from courier.store.keys import (
     CHACHA,
@@ -43,12 +44,11 @@ from courier.store.model import (
     StoreStats,
 )
 from courier.store.policy import (
-    CCAS_PER_ADDRESS,
-    CCAS_PER_SENDER,
     Quota,
     allocated,
     check_card,
 )
+from courier.store.stats import make_stats, quota_total
 
 LOG = logging.getLogger(__name__)
 OWN_FLUSH_BYTES = 256 * 1024  # objects at least this big are fsynced by their writer
@@ -371,35 +371,8 @@ class FileStore:
         usage[sender] += cost
 
     def _admit_cca(self, item: _Pending) -> None:
-        """Insert a CCA now, replacing the sender's oldest beyond the caps; fair when full.
-
-        Inserted at once (inside the round's transaction) so that the caps count CCAs of the
-        same round, e.g. a flood from one key arriving over several calls.
-        """
-        row = item.row
-        self._db.execute("SAVEPOINT cca")  # a refused CCA evicts nothing
-        try:
-            evicts = index.oldest_ccas(self._db, row.sender_h, row.address_h,
-                                       CCAS_PER_ADDRESS - 1)
-            evicts += [ref for ref in index.oldest_ccas(self._db, row.sender_h, None,
-                                                        CCAS_PER_SENDER - 1) if ref not in evicts]
-            index.delete_refs(self._db, evicts)
-            while index.usage(self._db, b"")[0] + allocated(row.size) > self._quota.total_bytes:
-                # Full even with the reserve: take the room from whoever holds the most CCAs.
-                holder = index.biggest_cca_holder(self._db)
-                mine = len(index.oldest_ccas(self._db, row.sender_h, None, 0))
-                _refuse_unless(holder is not None and holder[1] > mine + 1)
-                assert holder is not None
-                victims = index.oldest_ccas(self._db, holder[0], None, holder[1] - 1)
-                index.delete_refs(self._db, victims)
-                evicts += victims
-            index.insert(self._db, [row])
-        except BaseException:
-            self._db.execute("ROLLBACK TO cca")
-            self._db.execute("RELEASE cca")
-            raise
-        self._db.execute("RELEASE cca")
-        item.evicts = evicts
+        """Insert a CCA now, replacing older ones beyond the caps (courier.store.ccas)."""
+        item.evicts = admit_cca(self._db, item.row, self._quota.total_bytes)
 
     def _sync(self, files: list[Path]) -> None:
         index_files = [self.root / "index.sqlite", self.root / "index.sqlite-wal"]
@@ -507,7 +480,7 @@ class FileStore:
         with self._read_lock:
             by_kind = index.counts(self._reader)
             used = index.usage(self._reader, b"")[0]
-        return _stats(by_kind, used, self._quota.total_bytes, self.root, self.quarantine)
+        return make_stats(by_kind, used, self._quota.total_bytes, self.root, self.quarantine)
 
     # ---- maintenance -----------------------------------------------------------------------
 
@@ -562,12 +535,6 @@ class FileStore:
         self._owner.release()
 
 
-def _refuse_unless(room_can_be_made: bool) -> None:
-    """Refuse a CCA when no other sender holds more CCAs than it would."""
-    if not room_can_be_made:
-        raise StoreFullError("the store is full, even its reserve for CCAs")
-
-
 def _commit_error(error: OSError | sqlite3.Error) -> StoreError:
     """Return what a failed commit round means for each of its puts."""
     full = (isinstance(error, OSError) and error.errno in _FULL_ERRNOS) or (
@@ -576,44 +543,3 @@ def _commit_error(error: OSError | sqlite3.Error) -> StoreError:
     if full:
         return StoreFullError("the card is full")
     return StoreError(f"could not store the object: {error}")
-
-
-def filesystem_bytes(path: Path) -> int:
-    """Return the size of the filesystem holding `path`."""
-    info = os.statvfs(path)
-    return info.f_blocks * info.f_frsize
-
-
-def _stats(by_kind: dict[tuple[str, str], tuple[int, int]], used: int, quota: int, root: Path,
-           quarantine: Path) -> StoreStats:
-    def count(kind: Kind, direction: Direction | None = None) -> int:
-        return sum(n for (k, d), (n, _) in by_kind.items()
-                   if k == kind.value and (direction is None or d == direction.value))
-    info = os.statvfs(root)
-    quarantined = sum(1 for _ in quarantine.iterdir()) if quarantine.exists() else 0
-    return StoreStats(
-        cargo_to_internet=count(Kind.CARGO, Direction.TO_INTERNET),
-        cargo_to_private=count(Kind.CARGO, Direction.TO_PRIVATE), ccas=count(Kind.CCA),
-        bytes=used, quota_bytes=quota, free_bytes=info.f_bavail * info.f_frsize,
-        quarantined=quarantined, payload_bytes=sum(size for _, size in by_kind.values()))
-
-
-def quota_total(store_dir: Path, quota_bytes: int, quota_fraction: float) -> int:
-    """Return the quota in bytes: as configured, or a fraction of the filesystem."""
-    return quota_bytes or int(quota_fraction * filesystem_bytes(store_dir))
-
-
-def read_stats(data_dir: Path, quota_bytes: int = 0, quota_fraction: float = 0.8) -> StoreStats:
-    """Return the store's counts without the key, even while another process has it open."""
-    root = Path(data_dir) / "store"
-    database = root / "index.sqlite"
-    if not database.exists():
-        raise StoreError(f"no store in {data_dir}")
-    connection = index.connect(database, readonly=True)
-    try:
-        by_kind = index.counts(connection)
-        used = index.usage(connection, b"")[0]
-    finally:
-        connection.close()
-    return _stats(by_kind, used, quota_total(root, quota_bytes, quota_fraction), root,
-                  root / "quarantine")
