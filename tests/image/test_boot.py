@@ -14,7 +14,10 @@ from tests.net.netns import can_make_namespaces
 
 pytestmark = pytest.mark.qemu
 IMAGE = os.environ.get("COURIER_IMAGE", str(DEFAULT_IMAGE))
-FIRSTBOOT_KEYS = {"store.key", "tls.key", "tls.crt", "wifi.json"}
+# The card boots customised as Raspberry Pi Imager does, with an uplink passphrase written in the
+# boot partition's courier.toml: both secrets are moved off the card into keys/ at first boot.
+FIRSTBOOT_KEYS = {"store.key", "tls.key", "tls.crt", "wifi.json", "imager.json",
+                  "uplink-wifi.json"}
 # protocol|address:port|process of every listening TCP and unconnected UDP socket in the guest:
 # CogRPC (the firewall keeps it to the hotspot and LANs), the resolver's local stubs, and the
 # uplink's DHCP client on qemu's user network (always 10.0.2.15).
