@@ -40,9 +40,9 @@ from courier.cogrpc.tls import tls_identity
 from courier.config import Config
 from courier.errors import HardwareError
 from courier.panel.present import DeviceStatus
+from courier.panel.session import SessionMachine
+from courier.panel.session_types import UplinkChanged
 from courier.store import FileStore, StoreStats
-from courier.sync.session import SessionMachine
-from courier.sync.session_types import UplinkChanged
 
 if TYPE_CHECKING:
     from courier.app.internet_sync import SyncReport

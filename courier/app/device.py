@@ -17,8 +17,8 @@ from courier.errors import CourierError, NetworkError
 from courier.net.credentials import load_wifi_credentials
 from courier.panel.ports import Board, BoardSettings
 from courier.panel.present import DeviceStatus
+from courier.panel.session import SessionSettings
 from courier.store import FileStore
-from courier.sync.session import SessionSettings
 
 LOG = logging.getLogger(__name__)
 NET_SOCKET = Path("/run/courier-net/control.sock")

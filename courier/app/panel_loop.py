@@ -9,15 +9,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from courier.clock import TrustedClock
-from courier.panel.bridge import session_event
-from courier.panel.button import ButtonClassifier, Gesture
+from courier.panel.button import ButtonClassifier, Gesture, session_event
 from courier.panel.leds import activity_led_on, status_led_on
 from courier.panel.ports import Board
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.screens import render
-from courier.panel.views import View
-from courier.sync.session import SessionMachine
-from courier.sync.session_types import (
+from courier.panel.session import SessionMachine
+from courier.panel.session_types import (
     Action,
     ClientActivity,
     CloseHotspot,
@@ -35,6 +33,7 @@ from courier.sync.session_types import (
     WipeFinished,
     WipeStore,
 )
+from courier.panel.views import View
 
 LOG = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]

@@ -12,16 +12,14 @@ import hw
 from courier.app import panel_loop
 from courier.app.panel_loop import PanelLoop
 from courier.clock import TrustedClock
-from courier.panel.bridge import session_event
-from courier.panel.button import ButtonClassifier, Gesture
+from courier.panel.button import ButtonClassifier, Gesture, session_event
 from courier.panel.leds import status_led_on
 from courier.panel.ports import BoardSettings
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.qr import wifi_payload
 from courier.panel.screens import render
-from courier.panel.views import View
-from courier.sync.session import SessionMachine, SessionSettings
-from courier.sync.session_types import (
+from courier.panel.session import SessionMachine, SessionSettings
+from courier.panel.session_types import (
     Action,
     CloseHotspot,
     LedPattern,
@@ -32,6 +30,7 @@ from courier.sync.session_types import (
     State,
     Tick,
 )
+from courier.panel.views import View
 from hw.sim.display import SimDisplay
 from hw.sim.parts import SimButton, SimLed
 

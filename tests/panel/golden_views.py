@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+from courier.panel.session_types import Problem
 from courier.panel.views import (
     ClientRow,
     ClientsView,
@@ -19,7 +20,6 @@ from courier.panel.views import (
     WipedView,
     WipingView,
 )
-from courier.sync.session_types import Problem
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 SSID, PASSPHRASE = "Courier-K7QX", "hmtw-3kpa-9xce-ruvf"
