@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from courier.app.presence import PresenceWatch
 from courier.app.sdnotify import notify, watchdog_interval
 from courier.app.too_big import publish_too_big
 from courier.app.upkeep import Upkeep, UpkeepSettings
-from courier.clock import TrustedClock
+from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized
 from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
@@ -51,11 +51,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 BOARD_RETRY_SECONDS = 30.0
-
-
-def system_now() -> datetime:
-    """Return the system's time (the trusted clock only ever raises it)."""
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -6,11 +6,10 @@ import logging
 import sys
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import hw
-from courier.clock import TrustedClock
+from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized, read_rtc
 from courier.config import Config
 from courier.errors import CourierError, NetworkError
@@ -41,7 +40,7 @@ def open_clock(data_dir: Path, ntp_flag: Path) -> TrustedClock:
     if rtc is not None:
         clock.observe_rtc(rtc, monotonic)
     if ntp_synchronized(ntp_flag):
-        clock.observe_network(datetime.now(UTC), monotonic)
+        clock.observe_network(system_now(), monotonic)
     LOG.info("clock: %s (source %s)", "trusted" if clock.trusted else "untrusted", clock.source)
     return clock
 
@@ -66,7 +65,7 @@ def open_board(config: Config, data_dir: Path, keyboard: bool) -> Board:
 
 def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceStatus:
     """Return the first snapshot the screens show."""
-    reading = clock.reading(datetime.now(UTC), time.monotonic())
+    reading = clock.reading(system_now(), time.monotonic())
     try:
         credentials = load_wifi_credentials(data_dir)
         ssid, passphrase = credentials.ssid, credentials.passphrase

@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from courier.clock import TrustedClock
 from courier.panel.button import ButtonClassifier, Gesture, session_event
@@ -166,7 +165,3 @@ class PanelLoop:
         self.board.status_led.set(status_led_on(self._pattern, now))
         self.board.activity_led.set(activity_led_on(self._last_activity or None, now))
 
-
-def utc_now() -> datetime:
-    """Return the system time."""
-    return datetime.now(UTC)
