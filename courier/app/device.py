@@ -12,10 +12,8 @@ import hw
 from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized, read_rtc
 from courier.config import Config
-from courier.errors import CourierError, NetworkError
-from courier.net.credentials import load_wifi_credentials
+from courier.errors import CourierError
 from courier.panel.ports import Board, BoardSettings
-from courier.panel.present import DeviceStatus
 from courier.panel.session import SessionSettings
 from courier.store import FileStore
 
@@ -61,18 +59,6 @@ def open_board(config: Config, data_dir: Path, keyboard: bool) -> Board:
         KeyboardButton(board.button, sys.stdin).start()
         LOG.info("simulated button: Enter = short press, l = long press, w = panic wipe")
     return board
-
-
-def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceStatus:
-    """Return the first snapshot the screens show."""
-    reading = clock.reading(system_now(), time.monotonic())
-    try:
-        credentials = load_wifi_credentials(data_dir)
-        ssid, passphrase = credentials.ssid, credentials.passphrase
-    except NetworkError:
-        ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
-    return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
-                        ssid=ssid, passphrase=passphrase)
 
 
 async def hotspot_request(verb: str, network: bool) -> None:

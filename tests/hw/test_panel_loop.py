@@ -108,7 +108,8 @@ def test_the_daemon_loop_draws_a_screen_only_when_what_it_shows_changes(
         return False
     loop = PanelLoop(board, SessionMachine(SessionSettings()), TrustedClock(tmp_path), STATUS,
                      lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
-                     internet_sync=no_sync, wipe=nothing, activity=lambda: 0.0)
+                     internet_sync=no_sync, stop_sync=nothing, wipe=nothing,
+                     activity=lambda: 0.0)
     for now in range(5):
         loop._draw(float(now))
     assert len(rendered) == 1
