@@ -134,6 +134,7 @@ class PanelLoop:
         await self._act(self.machine.handle(event, time.monotonic()))
 
     async def _act(self, actions: list[Action]) -> None:
+        wiped = False
         for action in actions:
             match action:
                 case ShowScreen(screen=screen):
@@ -154,10 +155,12 @@ class PanelLoop:
                     await self._hooks["stop"]()  # returns once the sync has stopped
                 case WipeStore():
                     await self._hooks["wipe"]()
-                    await self.feed(WipeFinished())
+                    wiped = True  # answered once this batch (the wiping screen) is done
                 case _:
                     assert_never(action)
         self._draw(time.monotonic())
+        if wiped:
+            await self.feed(WipeFinished())
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
