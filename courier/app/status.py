@@ -31,7 +31,7 @@ class StatusWriter:
         self._store_at = -STATS_EVERY
         self._session_start: dict[str, GatewayCount] | None = None
         self._session_at = 0.0
-        self._names: dict[str, str] = {}  # "gateway 1", "gateway 2": in the order they came
+        self._names: dict[str, str] = {}  # "gw 1", "gw 2": in the order they came (7 columns)
         self._progress: dict[str, GatewayProgress] = {}
         self._internet = False
 
@@ -72,7 +72,7 @@ class StatusWriter:
         here = sorted((count.last_seen, gateway_id) for gateway_id, count
                       in counters.gateways.items() if count.last_seen >= self._session_at)
         for _, gateway_id in here:
-            self._names.setdefault(gateway_id, f"gateway {len(self._names) + 1}")
+            self._names.setdefault(gateway_id, f"gw {len(self._names) + 1}")
         rows = []
         for gateway_id, name in self._names.items():
             count, before = counters.gateways[gateway_id], start.get(gateway_id, GatewayCount())
@@ -105,16 +105,16 @@ class StatusWriter:
         self._progress[progress.gateway] = replace(old, status=status)
 
     def sync_finished(self, reports: list[GatewayReport] | None) -> None:
-        """Record the outcome: final counts, and the first failure as the problem's detail."""
+        """Record the outcome: final counts, and which gateway failed as the problem's detail."""
         self._internet = False
         for report in reports or []:
             self._progress[report.address] = GatewayProgress(
                 report.address, report.delivered, report.delivered + report.undelivered,
                 report.collected, "done" if report.ok else "failed")
         failed = [r for r in reports or [] if not r.ok]
-        detail = "" if not failed else f"{failed[0].address}: " + (
-            failed[0].error or failed[0].too_big_note or f"{failed[0].undelivered} undelivered")
-        self.problem(detail)
+        # One line of 21 columns: the gateway that failed (its reason is logged and in the CLI).
+        more = f" +{len(failed) - 1}" if len(failed) > 1 else ""
+        self.problem(f"{failed[0].address}{more}" if failed else "")
 
     def problem(self, detail: str) -> None:
         """Set the detail line of the problem screen (a failed sync, a hardware fault)."""

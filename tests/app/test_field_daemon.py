@@ -78,7 +78,7 @@ def test_the_panel_says_how_many_cargo_are_too_big_for_android(tmp_path: Path) -
                                 (folder / gateway["cca"]).read_bytes())
         assert (phone.code, phone.cargo) == (grpc.StatusCode.OK, [])
         # The phone that collected is this session's first gateway (it received nothing).
-        _wait_for_frame(device, render(ClientsView((ClientRow("gateway 1", 0, 0),),
+        _wait_for_frame(device, render(ClientsView((ClientRow("gw 1", 0, 0),),
                                                    too_big=1)).tobytes())
     finally:
         assert device.stop() == 0
