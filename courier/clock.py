@@ -34,6 +34,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RTC_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def system_now() -> datetime:
+    """Return the system's time: the one place the product reads it (ruff TID251 bans the rest)."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class ClockReading:
     """What the clock says now, for decisions and for the clock screen."""

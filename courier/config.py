@@ -105,9 +105,8 @@ class HotspotConfig:
 
 @dataclass(frozen=True)
 class ClockConfig:
-    """Tolerance for senders' clocks and our own."""
+    """Where network time is seen (the drift tolerance is the protocol's DEFAULT_CLOCK_DRIFT)."""
 
-    drift_tolerance_seconds: int = 7200
     # systemd-timesyncd creates this once it has synchronised the system clock: network time.
     ntp_flag: str = "/run/systemd/timesync/synchronized"
     ntp_check_seconds: int = 30
@@ -222,8 +221,6 @@ def check_config(config: Config) -> list[str]:
         (config.session.idle_close_seconds >= 0,
          "[session] idle_close_seconds must not be negative"),
         (config.clock.ntp_check_seconds > 0, "[clock] ntp_check_seconds must be positive"),
-        (config.clock.drift_tolerance_seconds >= 0,
-         "[clock] drift_tolerance_seconds must not be negative"),
         (config.internet.concurrency >= 1, "[internet] concurrency must be at least 1"),
         (1 <= config.server.max_calls_per_client < config.server.max_concurrent_calls,
          "[server] max_calls_per_client must be at least 1 and below max_concurrent_calls"),

@@ -2,14 +2,13 @@
 
 import asyncio
 import dataclasses
-import importlib
 import ipaddress
 import logging
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +17,20 @@ import grpc
 from courier.app.control import Emit, serve, socket_path
 from courier.app.device import (
     hotspot_request,
-    initial_status,
     open_board,
     open_clock,
     open_store,
     session_settings,
     stop_task,
 )
+from courier.app.internet_sync import Progress, SyncReport, report_lines, sync_with
 from courier.app.panel_loop import PanelLoop
 from courier.app.presence import PresenceWatch
 from courier.app.sdnotify import notify, watchdog_interval
+from courier.app.status import StatusWriter, first_status
 from courier.app.too_big import publish_too_big
 from courier.app.upkeep import Upkeep, UpkeepSettings
-from courier.clock import TrustedClock
+from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized
 from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
@@ -39,23 +39,16 @@ from courier.cogrpc.serving import ServerLimits, make_server, raise_fd_limit
 from courier.cogrpc.tls import tls_identity
 from courier.config import Config
 from courier.errors import HardwareError
-from courier.panel.present import DeviceStatus
+from courier.panel.session import SessionMachine
+from courier.panel.session_types import UplinkChanged
 from courier.store import FileStore, StoreStats
-from courier.sync.session import SessionMachine
-from courier.sync.session_types import UplinkChanged
 
 if TYPE_CHECKING:
-    from courier.app.internet_sync import SyncReport
     from courier.net.mdns import CogrpcAdvertiser
     from courier.panel.ports import Board
 
 LOG = logging.getLogger(__name__)
 BOARD_RETRY_SECONDS = 30.0
-
-
-def system_now() -> datetime:
-    """Return the system's time (the trusted clock only ever raises it)."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -82,8 +75,8 @@ class Daemon:
     upkeep: Upkeep | None = None
     _sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one Internet sync at a time
     presence: PresenceWatch | None = None
-    _stats: StoreStats | None = None
-    _stats_at: float = 0.0
+    writer: StatusWriter | None = None  # the status the screens show, once the panel runs
+    _sync_task: "asyncio.Task[SyncReport] | None" = None
 
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
@@ -152,7 +145,7 @@ class Daemon:
             loop.add_signal_handler(signum, stop.set)
         if self.panel:
             # Imported before serving (pyroute2 takes ~150 ms here), not beside the first calls.
-            importlib.import_module("courier.net.uplink")
+            import courier.net.uplink  # noqa: F401, PLC0415
         await self.start()
         assert self.upkeep is not None
         advertiser = await self._advertise()
@@ -195,6 +188,17 @@ class Daemon:
         self.advertiser = advertiser
         return advertiser
 
+    async def _open_session(self) -> None:
+        """Open the hotspot and count the session's clients afresh."""
+        if self.writer is not None:
+            self.writer.session_opened()
+        await self._hotspot("open")
+
+    def _store_stats(self) -> StoreStats | None:
+        """Return the store's figures (None once wiped)."""
+        store = self.store
+        return None if store is None else store.stats()
+
     async def _hotspot(self, verb: str) -> None:
         await hotspot_request(verb, self.network)
         if self.advertiser is not None:
@@ -204,13 +208,16 @@ class Daemon:
         """Run the board and the session machine until cancelled."""
         assert self.trusted_clock is not None
         board = await self._open_board()
-        status = replace(initial_status(self.config, self.data_dir, self.trusted_clock),
-                         notices=self.notices)
+        writer = self.writer = StatusWriter(
+            replace(first_status(self.config, self.data_dir, self.trusted_clock),
+                    notices=self.notices), self.counters,
+            self.trusted_clock, self._store_stats, lambda: self._presence.tracker.stations)
         loop = PanelLoop(
-            board, SessionMachine(session_settings(self.config)), self.trusted_clock, status,
-            self._refresh, open_hotspot=lambda: self._hotspot("open"),
-            close_hotspot=lambda: self._hotspot("close"),
-            internet_sync=self._internet_sync, wipe=self._wipe, activity=self._activity)
+            board, SessionMachine(session_settings(self.config)), self.trusted_clock,
+            writer.status, lambda _status: writer.refresh(), open_hotspot=self._open_session,
+            close_hotspot=lambda: self._hotspot("close"), internet_sync=self._internet_sync,
+            stop_sync=self._stop_internet_sync, wipe=self._wipe, activity=self._activity,
+            fault=writer.problem)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(self._watch_uplink(loop))
@@ -272,48 +279,58 @@ class Daemon:
                  else srv_probe(held, self.config.internet.gateways))
         served = [self.config.hotspot.interface, *self.config.hotspot.lan_interfaces]
         async for event in UplinkMonitor(served, probe).events():
-            await loop.feed(UplinkChanged(up=isinstance(event, UplinkUp)))
-
-    def _refresh(self, status: DeviceStatus) -> DeviceStatus:
-        """Return the snapshot with fresh counters, store figures (every 2 s) and clock."""
-        now = time.monotonic()
-        if self.store is not None and now - self._stats_at > 2:
-            self._stats, self._stats_at = self.store.stats(), now
-        counters = self.counters.snapshot()
-        assert self.trusted_clock is not None
-        reading = self.trusted_clock.reading(system_now(), now)
-        stats = self._stats
-        return replace(
-            status, effective_now=reading.effective_now, clock_trusted=reading.trusted,
-            clock_source=reading.source, cargo_done=counters.cargo_in + counters.cargo_out,
-            bytes_in=counters.bytes_in, bytes_out=counters.bytes_out,
-            used_bytes=stats.bytes if stats else 0, quota_bytes=stats.quota_bytes if stats else 0,
-            cargo_to_internet=stats.cargo_to_internet if stats else 0,
-            cargo_to_private=stats.cargo_to_private if stats else 0,
-            ccas=stats.ccas if stats else 0, too_big=counters.too_big_cargo,
-            stations=self._presence.tracker.stations)
+            up = isinstance(event, UplinkUp)
+            if self.writer is not None:
+                self.writer.uplink(up)
+            await loop.feed(UplinkChanged(up=up))
 
     async def _internet_sync(self) -> bool:
         """Run one Internet sync with the daemon's own store; report success."""
         return bool(await self._sync_internet(None, None))
 
     async def _sync_internet(self, request: dict[str, Any] | None,
-                             emit: Emit | None) -> "SyncReport | None":
+                             emit: Emit | None) -> SyncReport | None:
         """Sync with the daemon's store, trusted clock and byte budget (shared with CogRPC)."""
-        from courier.app.internet_sync import sync_with  # noqa: PLC0415 - grpc client, dnspython
-
         async with self._sync_lock:  # a press and `courier sync-internet` take turns
             if self.store is None or self.relay is None:
                 return None
-            progress = None if emit is None else (
-                lambda p: emit({"progress": dataclasses.asdict(p)}))
-            return await sync_with(self.config, self.store, self.data_dir, self.clock, request,
-                                   progress, self.relay.in_hand)
+            writer = self.writer
+            if writer is not None:
+                writer.sync_started()
+
+            def progress(event: Progress) -> None:
+                if writer is not None:
+                    writer.sync_progress(event)
+                if emit is not None:
+                    emit({"progress": dataclasses.asdict(event)})
+            task = self._sync_task = asyncio.create_task(sync_with(
+                self.config, self.store, self.data_dir, self.clock, request, progress,
+                self.relay.in_hand))
+            try:
+                report: SyncReport | None = await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # we are being stopped, not the sync
+                report = None  # stopped by a wipe
+            finally:
+                self._sync_task = None
+            if writer is not None and not self.wiped:
+                writer.sync_finished(None if report is None else report.gateways)
+            if self.upkeep is not None and report is not None:
+                self.upkeep.check_network_time()  # the uplink may have brought NTP with it
+            return report
+
+    async def _stop_internet_sync(self) -> None:
+        """Stop a running Internet sync and wait until it has stopped (idempotent)."""
+        task = self._sync_task
+        if task is not None and not task.done():
+            LOG.warning("stopping the Internet sync")
+            task.cancel()
+            await asyncio.wait([task])
 
     async def _control(self, request: dict[str, Any], emit: Emit) -> dict[str, Any]:
         """Answer `courier sync-internet` (and nothing else) on the control socket."""
-        from courier.app.internet_sync import report_lines  # noqa: PLC0415
-
         if request.get("command") != "sync-internet":
             return {"error": f"unknown command {str(request.get('command'))[:40]!r}"}
         LOG.info("Internet sync asked for on the control socket")
@@ -325,6 +342,7 @@ class Daemon:
     async def _wipe(self) -> None:
         """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""
         LOG.warning("panic wipe requested from the button")
+        await self._stop_internet_sync()  # nothing may write to the store being deleted
         if self.upkeep is not None:
             self.upkeep.stopped = True
         if self.server is not None:

@@ -6,19 +6,16 @@ import logging
 import sys
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import hw
-from courier.clock import TrustedClock
+from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized, read_rtc
 from courier.config import Config
-from courier.errors import CourierError, NetworkError
-from courier.net.credentials import load_wifi_credentials
+from courier.errors import CourierError
 from courier.panel.ports import Board, BoardSettings
-from courier.panel.present import DeviceStatus
+from courier.panel.session import SessionSettings
 from courier.store import FileStore
-from courier.sync.session import SessionSettings
 
 LOG = logging.getLogger(__name__)
 NET_SOCKET = Path("/run/courier-net/control.sock")
@@ -41,7 +38,7 @@ def open_clock(data_dir: Path, ntp_flag: Path) -> TrustedClock:
     if rtc is not None:
         clock.observe_rtc(rtc, monotonic)
     if ntp_synchronized(ntp_flag):
-        clock.observe_network(datetime.now(UTC), monotonic)
+        clock.observe_network(system_now(), monotonic)
     LOG.info("clock: %s (source %s)", "trusted" if clock.trusted else "untrusted", clock.source)
     return clock
 
@@ -62,18 +59,6 @@ def open_board(config: Config, data_dir: Path, keyboard: bool) -> Board:
         KeyboardButton(board.button, sys.stdin).start()
         LOG.info("simulated button: Enter = short press, l = long press, w = panic wipe")
     return board
-
-
-def initial_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceStatus:
-    """Return the first snapshot the screens show."""
-    reading = clock.reading(datetime.now(UTC), time.monotonic())
-    try:
-        credentials = load_wifi_credentials(data_dir)
-        ssid, passphrase = credentials.ssid, credentials.passphrase
-    except NetworkError:
-        ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
-    return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
-                        ssid=ssid, passphrase=passphrase)
 
 
 async def hotspot_request(verb: str, network: bool) -> None:

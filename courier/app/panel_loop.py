@@ -3,25 +3,29 @@
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from typing import assert_never
+
+from PIL import Image
 
 from courier.clock import TrustedClock
-from courier.panel.bridge import session_event
-from courier.panel.button import ButtonClassifier, Gesture
+from courier.errors import HardwareError
+from courier.panel.button import ButtonClassifier, Gesture, session_event
 from courier.panel.leds import activity_led_on, status_led_on
 from courier.panel.ports import Board
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.screens import render
-from courier.panel.views import View
-from courier.sync.session import SessionMachine
-from courier.sync.session_types import (
+from courier.panel.session import SessionMachine
+from courier.panel.session_types import (
     Action,
     ClientActivity,
+    ClockChanged,
     CloseHotspot,
     Event,
+    FaultChanged,
     InternetSyncFinished,
     LedPattern,
     OpenHotspot,
@@ -30,11 +34,14 @@ from courier.sync.session_types import (
     SetStatusLed,
     ShowScreen,
     StartInternetSync,
+    State,
+    StopInternetSync,
     StorageChanged,
     Tick,
     WipeFinished,
     WipeStore,
 )
+from courier.panel.views import View
 
 LOG = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
@@ -47,10 +54,15 @@ class PanelLoop:
     def __init__(self, board: Board, machine: SessionMachine, clock: TrustedClock,
                  status: DeviceStatus, refresh: StatusSource, *, open_hotspot: Hook,
                  close_hotspot: Hook, internet_sync: Callable[[], Awaitable[bool]],
-                 wipe: Hook, activity: Callable[[], float]) -> None:
+                 stop_sync: Hook, wipe: Hook, activity: Callable[[], float],
+                 fault: Callable[[str], None] = lambda _detail: None) -> None:
         self.board, self.machine, self.clock = board, machine, clock
         self.status, self._refresh = status, refresh
-        self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe}
+        self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe,
+                       "stop": stop_sync}
+        self._fault_detail = fault  # the status writer's problem detail
+        self._fault = ""  # a part of the board that failed while running
+        self._sync_stopped = False  # a wipe stopped the sync: its end is no news
         self._internet_sync = internet_sync
         self._activity = activity
         self._classifier = ButtonClassifier()
@@ -94,6 +106,11 @@ class PanelLoop:
         self.status = self._refresh(self.status)
         if self.status.used_bytes and self._full() != self.machine.storage_full:
             await self.feed(StorageChanged(full=self._full()))
+        if self.clock.trusted != self.machine.clock_trusted:  # NTP or an RTC seen while running
+            await self.feed(ClockChanged(trusted=self.clock.trusted))
+        if bool(self._fault) != self.machine.fault:
+            self._fault_detail(self._fault)
+            await self.feed(FaultChanged(active=bool(self._fault)))
         activity = self._activity()
         if activity > self._last_activity:
             self._last_activity = activity
@@ -117,6 +134,7 @@ class PanelLoop:
         await self._act(self.machine.handle(event, time.monotonic()))
 
     async def _act(self, actions: list[Action]) -> None:
+        wiped = False
         for action in actions:
             match action:
                 case ShowScreen(screen=screen):
@@ -130,13 +148,19 @@ class PanelLoop:
                 case CloseHotspot():
                     await self._hooks["close"]()
                 case StartInternetSync():
+                    self._sync_stopped = False
                     self._spawn(self._sync())
+                case StopInternetSync():
+                    self._sync_stopped = True
+                    await self._hooks["stop"]()  # returns once the sync has stopped
                 case WipeStore():
                     await self._hooks["wipe"]()
-                    await self.feed(WipeFinished())
+                    wiped = True  # answered once this batch (the wiping screen) is done
                 case _:
-                    LOG.debug("no handler for %s", action)
+                    assert_never(action)
         self._draw(time.monotonic())
+        if wiped:
+            await self.feed(WipeFinished())
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -144,16 +168,30 @@ class PanelLoop:
         task.add_done_callback(self._tasks.discard)
 
     async def _sync(self) -> None:
-        ok = False
+        """Run the Internet sync; a sync stopped on purpose (a wipe) reports nothing."""
         try:
             ok = await self._internet_sync()
-        finally:
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            LOG.exception("Internet sync failed")
+            ok = False
+        if not self._sync_stopped:
             await self.feed(InternetSyncFinished(ok=ok))
+
+    def _closes_in(self, now: float) -> float | None:
+        """Return the seconds before the session's idle close (None: always open, no session)."""
+        deadline = self.machine.next_deadline()
+        if self.machine.state is not State.HOTSPOT or deadline is None:
+            return None
+        return 60.0 * math.ceil(max(0.0, deadline - now) / 60)  # the screen shows minutes
 
     def _draw(self, now: float) -> None:
         """Show the current screen (only when it changed) and drive the LEDs."""
         remaining = self._classifier.countdown_remaining(now)
-        status = replace(self.status, wipe_remaining=remaining, problem=self.machine.problem)
+        status = replace(self.status, wipe_remaining=remaining, problem=self.machine.problem,
+                         wipe_total=self._classifier.timing.wipe_countdown,
+                         closes_in=self._closes_in(now))
         if self.board.display is not None:
             # Drawing text costs milliseconds (more on a Pi): only a view that changed is drawn.
             view = view_for(self._screen, status)
@@ -163,11 +201,18 @@ class PanelLoop:
                 frame = image.tobytes()
                 if frame != self._last_frame:  # e.g. a countdown whose rounding did not move
                     self._last_frame = frame
-                    self.board.display.show(image)
+                    self._show(image)
         self.board.status_led.set(status_led_on(self._pattern, now))
         self.board.activity_led.set(activity_led_on(self._last_activity or None, now))
 
-
-def utc_now() -> datetime:
-    """Return the system time."""
-    return datetime.now(UTC)
+    def _show(self, image: Image.Image) -> None:
+        """Show a frame; a display failing while running becomes a fault (the LED says SOS)."""
+        assert self.board.display is not None
+        try:
+            self.board.display.show(image)
+        except HardwareError as error:
+            if not self._fault:
+                LOG.error("display failed: %s", error)
+            self._fault = f"display: {error}"
+        else:
+            self._fault = ""

@@ -138,6 +138,7 @@ class Collector:
             await call.drained(stop_at, acker)
         finally:
             await self._finish(call, acker, peer, persisted)
+            self._counters.gateway(cca.sender_id, sent=len(call.acked_refs))
             self._counters.set_too_big(cca.sender_id, too_big_for_small_clients(
                 i.meta.size for i in items if i.ref not in call.acked_refs))
 

@@ -22,6 +22,16 @@ class CountersSnapshot:
     last_activity: float
     too_big_cargo: int = 0  # waiting cargo no Android phone can receive (over 4 MiB)
     too_big_gateways: int = 0  # private gateways that have such cargo waiting
+    gateways: dict[str, "GatewayCount"] = field(default_factory=dict)  # private gateway id ->
+
+
+@dataclass(frozen=True)
+class GatewayCount:
+    """One private gateway's cargo through this server, and when it was last active."""
+
+    received: int = 0  # cargo stored from it
+    sent: int = 0  # cargo it acknowledged
+    last_seen: float = 0.0
 
 
 @dataclass
@@ -36,6 +46,7 @@ class ServerCounters:
     rejected: Counter[str] = field(default_factory=Counter)
     last_activity: float = 0.0
     too_big: dict[str, int] = field(default_factory=dict)  # gateway id -> cargo count
+    gateways: dict[str, GatewayCount] = field(default_factory=dict)
     _peers: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,6 +67,13 @@ class ServerCounters:
         with self._lock:
             self.rejected[reason] += 1
 
+    def gateway(self, gateway_id: str, received: int = 0, sent: int = 0) -> None:
+        """Record a private gateway's activity: cargo stored from it, cargo it acknowledged."""
+        with self._lock:
+            old = self.gateways.get(gateway_id, GatewayCount())
+            self.gateways[gateway_id] = GatewayCount(old.received + received, old.sent + sent,
+                                                     time.monotonic())
+
     def set_too_big(self, gateway: str, count: int) -> None:
         """Record how many cargo waiting for `gateway` are too big for Android phones."""
         with self._lock:
@@ -74,4 +92,4 @@ class ServerCounters:
                 bytes_in=self.bytes_in, bytes_out=self.bytes_out,
                 ccas_accepted=self.ccas_accepted, rejected=dict(self.rejected),
                 last_activity=self.last_activity, too_big_cargo=sum(self.too_big.values()),
-                too_big_gateways=len(self.too_big))
+                too_big_gateways=len(self.too_big), gateways=dict(self.gateways))

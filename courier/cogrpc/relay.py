@@ -249,6 +249,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
             if isinstance(outcome, Signed):
                 self._on_message(*outcome)
                 self.counters.add(cargo_in=1, bytes_in=delivery.span.size)
+                self.counters.gateway(outcome.sender_id, received=1)
             elif isinstance(outcome, StoreFullError):
                 full.set()
                 self.counters.reject("storage_full")

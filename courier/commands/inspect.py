@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from courier.clock import system_now
+
 EXIT_VALID, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
 
 
@@ -39,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         validate_message,
     )
 
-    now = args.now or datetime.now(UTC)
+    now = args.now or system_now()
     try:
         data = args.file.read_bytes()
     except OSError as error:

@@ -76,9 +76,9 @@ def _run(args: argparse.Namespace) -> int:
 def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
                show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Sync with the store opened by this process (no daemon is running)."""
-    from courier.app.daemon import system_now  # noqa: PLC0415
     from courier.app.device import open_clock, open_store  # noqa: PLC0415
     from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
+    from courier.clock import system_now  # noqa: PLC0415
 
     try:
         store = open_store(config, data_dir)

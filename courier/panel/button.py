@@ -10,6 +10,15 @@ Holding longer than that cancels too: a button jammed in a bag never wipes the d
 from dataclasses import dataclass
 from enum import StrEnum
 
+from courier.panel.session_types import (
+    Event,
+    LongPress,
+    ShortPress,
+    WipeArmed,
+    WipeCancelled,
+    WipeConfirmed,
+)
+
 
 class GestureKind(StrEnum):
     """What the courier did with the button."""
@@ -137,3 +146,16 @@ class ButtonClassifier:
             kind = GestureKind.WIPE_CONFIRMED
         return [Gesture(kind, at)]
 
+
+_SESSION_EVENTS: dict[GestureKind, Event] = {
+    GestureKind.SHORT: ShortPress(),
+    GestureKind.LONG: LongPress(),
+    GestureKind.WIPE_ARMED: WipeArmed(),
+    GestureKind.WIPE_CANCELLED: WipeCancelled(),
+    GestureKind.WIPE_CONFIRMED: WipeConfirmed(),
+}
+
+
+def session_event(gesture: Gesture) -> Event | None:
+    """Return the session event a gesture stands for (WIPE_READY only changes the screen)."""
+    return _SESSION_EVENTS.get(gesture.kind)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from courier.sync.session_types import LedPattern
+from courier.panel.session_types import LedPattern
 
 
 @dataclass(frozen=True)

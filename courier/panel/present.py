@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from courier.panel.session_types import Problem, Screen
 from courier.panel.views import (
     ClientRow,
     ClientsView,
@@ -20,7 +21,6 @@ from courier.panel.views import (
     WipedView,
     WipingView,
 )
-from courier.sync.session_types import Problem, Screen
 
 NOTICE_SECONDS = 5
 

@@ -1,6 +1,6 @@
 """Problems in words a courier understands: a headline and what to do (problem -> screen)."""
 
-from courier.sync.session_types import Problem
+from courier.panel.session_types import Problem
 
 # One place translating internal conditions to advice; kept short: 4 lines of 21 characters.
 _WORDS: dict[Problem, tuple[str, str]] = {

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from courier.sync.session_types import Problem
+from courier.panel.session_types import Problem
 
 
 @dataclass(frozen=True)

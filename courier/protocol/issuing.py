@@ -61,7 +61,8 @@ def issue_certificate(
     if issuer_certificate is not None and node_id_from_spki(issuer_spki) != \
             issuer_certificate.node_id:
         raise ValueError("issuer_key does not match issuer_certificate")
-    start = not_before or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    start = not_before or datetime.now(UTC).replace(  # noqa: TID251 - test/bench helper
+        microsecond=0) - timedelta(hours=1)
     end = not_after or start + DEFAULT_VALIDITY
     builder = (
         x509.CertificateBuilder()

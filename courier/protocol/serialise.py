@@ -104,7 +104,7 @@ def sign_content(content: bytes, *, sender_key: rsa.RSAPrivateKey,
     }).dump()
     attrs = _signed_attributes(content, hash_name, encoding, digest_algorithm=digest_algorithm,
                                signature_algorithm=signature_algorithm,
-                               creation_date=signing_time or datetime.now(UTC))
+                               creation_date=signing_time or datetime.now(UTC))  # noqa: TID251
     signature = sender_key.sign(attrs, pss_padding(digest), digest)
     # BouncyCastle writes ContentInfo, SignedData, the certificate set and the encapsulated
     # content as BER (indefinite); digestAlgorithms and signerInfos are DER sets. `everywhere`
@@ -152,7 +152,7 @@ def serialize_message(
     encoding: Encoding = "der",
 ) -> bytes:
     """Return a signed RAMF message ("Awala" + type + version + CMS SignedData)."""
-    created = creation_date or datetime.now(UTC).replace(microsecond=0)
+    created = creation_date or datetime.now(UTC).replace(microsecond=0)  # noqa: TID251
     fields = encode_field_set(recipient, message_id or str(uuid.uuid4()), created, ttl, payload)
     signed = sign_content(fields, sender_key=sender_key, sender_certificate=sender_certificate,
                           ca_certificates=ca_certificates, hash_name=hash_name,

@@ -13,6 +13,8 @@ from courier.protocol.errors import (
 )
 from courier.protocol.ramf import RamfMessage, Recipient
 
+# The one definition of the drift tolerance (docs/panel.md, "Clock policy"): a message dated more
+# than this ahead of a trusted clock is refused.
 DEFAULT_CLOCK_DRIFT = timedelta(hours=2)
 NODE_ID_PATTERN = re.compile(r"0[a-f0-9]+")
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from courier.panel.screens import render
-from courier.panel.views import ClientsView, SessionView
+from courier.panel.views import ClientRow, ClientsView, SessionView
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
 from tests.app.test_device_component import Device
@@ -42,7 +42,7 @@ def test_connected_stations_keep_the_session_open_without_any_call(
             device.press()
             at = device.wait_for("-> hotspot", at)
             credentials = json.loads((device.data_dir / "keys" / "wifi.json").read_text())
-            on_wifi = render(SessionView(credentials["ssid"], credentials["passphrase"], 1, None))
+            on_wifi = render(SessionView(credentials["ssid"], credentials["passphrase"], 1, 60.0))
             _wait_for_frame(device, on_wifi.tobytes())  # "1 on": the phone counts as there
             time.sleep(8)  # well past the idle close, and no gRPC call
             assert "hotspot closed" not in device.log.read_text()[at:]
@@ -77,6 +77,8 @@ def test_the_panel_says_how_many_cargo_are_too_big_for_android(tmp_path: Path) -
         phone = android_collect(f"127.0.0.1:{device.port}", cert,
                                 (folder / gateway["cca"]).read_bytes())
         assert (phone.code, phone.cargo) == (grpc.StatusCode.OK, [])
-        _wait_for_frame(device, render(ClientsView((), too_big=1)).tobytes())
+        # The phone that collected is this session's first gateway (it received nothing).
+        _wait_for_frame(device, render(ClientsView((ClientRow("gw 1", 0, 0),),
+                                                   too_big=1)).tobytes())
     finally:
         assert device.stop() == 0

@@ -12,19 +12,18 @@ import hw
 from courier.app import panel_loop
 from courier.app.panel_loop import PanelLoop
 from courier.clock import TrustedClock
-from courier.panel.bridge import session_event
-from courier.panel.button import ButtonClassifier, Gesture
+from courier.panel.button import ButtonClassifier, Gesture, session_event
 from courier.panel.leds import status_led_on
 from courier.panel.ports import BoardSettings
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.qr import wifi_payload
 from courier.panel.screens import render
-from courier.panel.views import View
-from courier.sync.session import SessionMachine, SessionSettings
-from courier.sync.session_types import (
+from courier.panel.session import SessionMachine, SessionSettings
+from courier.panel.session_types import (
     Action,
     CloseHotspot,
     LedPattern,
+    LongPress,
     OpenHotspot,
     PowerOn,
     SetStatusLed,
@@ -32,6 +31,7 @@ from courier.sync.session_types import (
     State,
     Tick,
 )
+from courier.panel.views import View
 from hw.sim.display import SimDisplay
 from hw.sim.parts import SimButton, SimLed
 
@@ -109,7 +109,8 @@ def test_the_daemon_loop_draws_a_screen_only_when_what_it_shows_changes(
         return False
     loop = PanelLoop(board, SessionMachine(SessionSettings()), TrustedClock(tmp_path), STATUS,
                      lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
-                     internet_sync=no_sync, wipe=nothing, activity=lambda: 0.0)
+                     internet_sync=no_sync, stop_sync=nothing, wipe=nothing,
+                     activity=lambda: 0.0)
     for now in range(5):
         loop._draw(float(now))
     assert len(rendered) == 1
@@ -119,3 +120,45 @@ def test_the_daemon_loop_draws_a_screen_only_when_what_it_shows_changes(
     display = board.display
     assert isinstance(display, SimDisplay)
     assert len(rendered) == 2 and len(display.frames) == 2
+
+
+@pytest.mark.timeout(30)
+def test_a_display_failing_while_running_is_shown_as_a_fault(tmp_path: Path) -> None:
+    import asyncio  # noqa: PLC0415
+
+    from courier.errors import HardwareError  # noqa: PLC0415
+
+    board = hw.open_board("sim", BoardSettings())
+    display = board.display
+    assert isinstance(display, SimDisplay)
+    details: list[str] = []
+
+    async def nothing() -> None:
+        return None
+
+    async def no_sync() -> bool:
+        return False
+
+    async def scenario() -> None:
+        clock = TrustedClock(tmp_path)
+        clock.observe_network(datetime(2026, 11, 24, tzinfo=UTC), 0.0)
+        loop = PanelLoop(board, SessionMachine(SessionSettings()), clock, STATUS,
+                         lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
+                         internet_sync=no_sync, stop_sync=nothing, wipe=nothing,
+                         activity=lambda: 0.0, fault=details.append)
+        await loop.feed(PowerOn(clock_trusted=True))
+        unplugged = HardwareError("no /dev/i2c-1: is the display plugged in?")
+
+        def fail(_image: Image.Image) -> None:
+            raise unplugged
+        show, display.show = display.show, fail  # type: ignore[method-assign]
+        await loop.feed(LongPress())  # a new screen to draw: the display fails
+        await loop._tick()
+        assert loop.machine.state is State.ERROR and loop.machine.fault
+        assert details[-1].startswith("display: no /dev/i2c-1")
+        display.show = show  # type: ignore[method-assign]
+        await loop.feed(LongPress())
+        await loop._tick()
+        assert not loop.machine.fault and details[-1] == ""
+    asyncio.run(scenario())
+    board.close()

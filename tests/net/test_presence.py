@@ -15,8 +15,8 @@ from courier.net.presence import (
     station_of,
     tcp_peers,
 )
-from courier.sync.session import SessionMachine, SessionSettings
-from courier.sync.session_types import ClientActivity, PowerOn, ShortPress, State, Tick
+from courier.panel.session import SessionMachine, SessionSettings
+from courier.panel.session_types import ClientActivity, PowerOn, ShortPress, State, Tick
 from tests.net.fake_hostapd import FakeHostapd
 
 TABLE = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+from courier.panel.session_types import Problem
 from courier.panel.views import (
     ClientRow,
     ClientsView,
@@ -20,7 +21,6 @@ from courier.panel.views import (
     WipedView,
     WipingView,
 )
-from courier.sync.session_types import Problem
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 SSID, PASSPHRASE = "Courier-K7QX", "hmtw-3kpa-9xce-ruvf"
@@ -60,3 +60,18 @@ GOLDEN: dict[str, View] = {
     "wiping": WipingView(),
     "wiped": WipedView(),
 }
+
+# What the running daemon shows in tests/app/test_daemon_screens.py (two official JS clients in a
+# session, then an Internet sync with a gateway that never acks): that test waits for each of
+# these frames on the simulated display. They are the README's screenshots.
+DAEMON: dict[str, View] = {
+    "daemon_clock_untrusted": ProblemView(Problem.CLOCK_UNTRUSTED),
+    "daemon_ready": ReadyView("Test courier", 0, 0, 0.0, clock_trusted=True, uplink=False),
+    "daemon_session": SessionView(SSID, PASSPHRASE, clients=2, closes_in=600.0),
+    "daemon_clients": ClientsView((ClientRow("gw 1", 2, 0), ClientRow("gw 2", 1, 0))),
+    "daemon_ready_uplink": ReadyView("Test courier", 3, 0, 0.0, clock_trusted=True,
+                                     uplink=True),
+    "daemon_internet": InternetView((GatewayProgress("gateway.example", 0, 3, 0, "syncing"),)),
+    "daemon_problem": ProblemView(Problem.SYNC_FAILED, "gateway.example"),
+}
+GOLDEN.update(DAEMON)

@@ -4,14 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from courier.panel.bridge import session_event
 from courier.panel.button import (
     ButtonClassifier,
     ButtonTiming,
     Gesture,
     GestureKind,
+    session_event,
 )
-from courier.sync.session_types import LongPress, ShortPress, WipeConfirmed
+from courier.panel.session_types import LongPress, ShortPress, WipeConfirmed
 
 TIMING = ButtonTiming(debounce=0.03, long_press=1.0, wipe_arm=5.0, wipe_countdown=5.0,
                       confirm_window=5.0)

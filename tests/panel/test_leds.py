@@ -10,7 +10,7 @@ from courier.panel.leds import (
     next_change,
     status_led_on,
 )
-from courier.sync.session_types import LedPattern
+from courier.panel.session_types import LedPattern
 
 
 def levels(pattern: LedPattern, period: float, step: float = 0.05) -> list[bool]:

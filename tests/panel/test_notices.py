@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from courier.panel.present import NOTICE_SECONDS, DeviceStatus, view_for
+from courier.panel.session_types import Problem, Screen
 from courier.panel.views import NoticeView, ProblemView, ReadyView, SessionView
-from courier.sync.session_types import Problem, Screen
 
 NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import pytest
 
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.screens import render
+from courier.panel.session_types import Problem, Screen
 from courier.panel.views import ClockView, ProblemView, ReadyView, WipeCountdownView
-from courier.sync.session_types import Problem, Screen
 
 STATUS = DeviceStatus("courier", datetime(2026, 11, 24, tzinfo=UTC), clock_trusted=False,
                       clock_source="saved", ssid="Courier-K7QX", passphrase="hmtw-3kpa-9xce-ruvf",

@@ -16,8 +16,8 @@ FORBIDDEN = {
                       "courier.app", "hw", "grpc"),
     "courier.sync": ("courier.store", "courier.cogrpc", "courier.net", "courier.panel",
                      "courier.app", "hw", "grpc", "asyncio"),
-    "courier.panel": ("courier.store", "courier.cogrpc", "courier.net", "courier.app", "hw",
-                      "grpc", "asyncio"),
+    "courier.panel": ("courier.sync", "courier.store", "courier.cogrpc", "courier.net",
+                      "courier.app", "hw", "grpc", "asyncio"),
     "hw": ("courier.protocol", "courier.store", "courier.sync", "courier.cogrpc"),
 }
 

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
-from courier.sync.session_types import (
+from courier.panel.session_types import (
     Action,
     ClientActivity,
     ClockChanged,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from courier.sync.session import (
+from courier.panel.session import (
     SCREENS,
     STATUS_LED,
     TABLE,
@@ -14,7 +14,7 @@ from courier.sync.session import (
     SessionSettings,
     Transition,
 )
-from courier.sync.session_types import (
+from courier.panel.session_types import (
     ClientActivity,
     ClockChanged,
     CloseHotspot,
