@@ -90,7 +90,7 @@ def test_an_idle_delivery_is_ended_after_acking_what_it_stored(
     target = launch()
     folder = Path(str(target.world["dir"]))
     cargo = [(folder / name).read_bytes()
-             for name in target.world["gateways"][0]["outbound"][:2]]  # type: ignore[index]
+             for name in target.world["gateways"][0]["outbound"][:2]]
     release = threading.Event()
 
     def two_then_silence() -> Iterator[cogrpc_pb2.CargoDelivery]:
