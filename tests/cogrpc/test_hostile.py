@@ -13,10 +13,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.generated import cogrpc_pb2
 from courier.protocol import parse_message
 from courier.store import Direction, ObjectMeta
 from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, Collected, Courier, Delivered, World, node
+from tests.cogrpc.stub import cargo_relay
 
 pytestmark = pytest.mark.interop
 LIMIT = 10 * 1024 * 1024
@@ -39,7 +40,7 @@ def test_jvm_like_client_delivers_and_half_closes(courier: Courier,
                                                   world: World) -> None:
     cargo = _outbound(world, 0)
     with _channel(courier) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+        stub = cargo_relay(channel)
         requests = (cogrpc_pb2.CargoDelivery(id=f"d{i}", cargo=c) for i, c in enumerate(cargo))
         acks = [ack.id for ack in stub.DeliverCargo(requests, timeout=5)]
     assert sorted(acks) == [f"d{i}" for i in range(len(cargo))]
@@ -51,7 +52,7 @@ def test_duplicate_delivery_ids_and_messages_are_stored_once(
 ) -> None:
     cargo = _outbound(world, 1)[0]
     with _channel(courier) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+        stub = cargo_relay(channel)
         requests = [cogrpc_pb2.CargoDelivery(id="same", cargo=cargo)] * 3
         acks = [ack.id for ack in stub.DeliverCargo(iter(requests), timeout=5)]
     assert acks == ["same"] * 3
@@ -62,7 +63,7 @@ def test_oversize_message_is_refused_and_the_server_stays_up(
     courier: Courier, world: World,
 ) -> None:
     with _channel(courier) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+        stub = cargo_relay(channel)
         huge = cogrpc_pb2.CargoDelivery(id="huge", cargo=b"A" * (LIMIT - 1024))
         with pytest.raises(grpc.RpcError) as caught:
             list(stub.DeliverCargo(iter([huge]), timeout=5))
@@ -79,11 +80,11 @@ def test_oversize_message_is_refused_and_the_server_stays_up(
 ])
 def test_bad_cca_headers_get_no_cargo_and_no_crash(courier: Courier, header: str) -> None:
     with _channel(courier) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+        stub = cargo_relay(channel)
         code = grpc.StatusCode.OK
         got: list[cogrpc_pb2.CargoDelivery] = []
         try:
-            got = list(stub.CollectCargo(iter([]), metadata=[("authorization", header)],
+            got = list(stub.CollectCargo(iter([]), metadata=(("authorization", header),),
                                          timeout=5))
         except grpc.RpcError as error:
             code = error.code()
@@ -110,11 +111,11 @@ def test_cancelled_delivery_keeps_what_was_acked(courier: Courier,
 
     acked: list[str] = []
     with _channel(courier) as channel:
-        call = cogrpc_pb2_grpc.CargoRelayStub(channel).DeliverCargo(requests(), timeout=10)
+        call = cargo_relay(channel).DeliverCargo(requests(), timeout=10)
         for ack in call:
             acked.append(ack.id)
             if len(acked) == 2:
-                call.cancel()
+                call.cancel()  # type: ignore[no-untyped-call]  # unannotated in grpc-stubs
                 break
         gate.set()
     time.sleep(0.5)
@@ -173,11 +174,10 @@ def test_gateways_that_open_a_delivery_and_send_nothing_hold_up_no_one(
 
     def silence() -> Iterator[cogrpc_pb2.CargoDelivery]:
         release.wait(20)
-        return
-        yield  # a generator that yields nothing until released
+        yield from ()  # a generator that yields nothing until released
 
     channels = [_channel(courier) for _ in range(4)]
-    calls = [cogrpc_pb2_grpc.CargoRelayStub(channel).DeliverCargo(silence(), timeout=30)
+    calls = [cargo_relay(channel).DeliverCargo(silence(), timeout=30)
              for channel in channels]
     try:
         time.sleep(0.3)
@@ -187,7 +187,7 @@ def test_gateways_that_open_a_delivery_and_send_nothing_hold_up_no_one(
         largest = world["gateways"][0]["outbound"][-1]
         cargo = [_outbound(world, 0)[0], (Path(str(world["dir"])) / largest).read_bytes()]
         with _channel(courier) as channel:
-            stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+            stub = cargo_relay(channel)
             requests = (cogrpc_pb2.CargoDelivery(id=f"v{i}", cargo=c) for i, c in enumerate(cargo))
             acks = sorted(ack.id for ack in stub.DeliverCargo(requests, timeout=5))
         assert acks == ["v0", "v1"]
@@ -238,8 +238,8 @@ def test_gateways_that_collect_and_never_read_hold_up_no_one(
             store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
     header = "Relaynet-CCA " + base64.b64encode((folder / gateway_a["cca"]).read_bytes()).decode()
     channels = [_channel(courier) for _ in range(2)]
-    stalled = [cogrpc_pb2_grpc.CargoRelayStub(channel).CollectCargo(
-        iter([]), metadata=[("authorization", header)], timeout=20) for channel in channels]
+    stalled = [cargo_relay(channel).CollectCargo(
+        iter([]), metadata=(("authorization", header),), timeout=20) for channel in channels]
     try:
         time.sleep(0.5)
         gateway_b = world["gateways"][1]
@@ -249,7 +249,7 @@ def test_gateways_that_collect_and_never_read_hold_up_no_one(
         assert len(answer["cargo"]) == len(gateway_b["inbound"])
     finally:
         for call in stalled:
-            call.cancel()
+            call.cancel()  # type: ignore[no-untyped-call]  # unannotated in grpc-stubs
         for channel in channels:
             channel.close()
     assert courier.process.poll() is None
