@@ -85,7 +85,7 @@ def test_a_phone_on_a_1_mb_per_s_link_ends_every_call_ok_and_gets_everything(
     waiting = _stock(courier, world)
     host, port = courier.host.split(":")
     got: list[str] = []
-    calls = []
+    calls: list[tuple[grpc.StatusCode, int, float]] = []
     with PacedProxy((host, int(port)), rate=1_000_000) as proxy:
         while len(got) < len(waiting) and len(calls) < 12:
             call = android_collect(f"127.0.0.1:{proxy.port}", _cert(courier), _cca(world))
