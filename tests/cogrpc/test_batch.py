@@ -126,7 +126,7 @@ def test_nothing_keeps_a_cargo_once_it_is_acknowledged(sender: Sender) -> None:
     async def run() -> None:
         stream = _Stream()
         acks: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
-        reader = asyncio.create_task(relay._read_deliveries(stream, acks))  # type: ignore[arg-type]
+        reader = asyncio.create_task(relay._read_deliveries(stream, acks))  # type: ignore[arg-type]  # a fake call
         for number, wire in enumerate(wires):
             references = sys.getrefcount(wires[number])
             stream.messages.put_nowait(parse_delivery(wire))

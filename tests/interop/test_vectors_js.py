@@ -20,6 +20,7 @@ from courier.protocol import (
 )
 from courier.protocol.serialise import Encoding
 from tests.conftest import JS_DIR, node_available
+from tests.interop import bound
 
 pytestmark = pytest.mark.interop
 VECTORS = JS_DIR / "vectors"
@@ -55,7 +56,7 @@ def test_we_accept_and_read_every_valid_official_vector_as_the_library_does(
     assert len(cases) >= 14
     for case in cases:
         message = parse_message((folder / str(case["file"])).read_bytes())
-        validate_message(message, now, bound=case["bound"])  # type: ignore[arg-type]
+        validate_message(message, now, bound=bound(case["bound"]))
         kind = "cca" if message.message_type is MessageType.CCA else "cargo"
         ours = {
             "type": kind, "id": message.id, "recipientId": message.recipient.id,
