@@ -109,7 +109,7 @@ def test_close_and_stop_remove_address_processes_and_firewall(lab: Lab) -> None:
 
 @pytest.mark.interop
 def test_phone_syncs_with_the_official_client_over_the_hotspot(
-    open_hotspot: Lab, world: World,
+    open_hotspot: Lab, world: "World",
 ) -> None:
     from courier.protocol import parse_message  # noqa: PLC0415
     from courier.store import Direction, FileStore, ObjectMeta  # noqa: PLC0415
