@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 
 from bench.common import Figure, free_port, stop_process
-from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.generated import cogrpc_pb2
 from courier.protocol import (
     MAX_MESSAGE_SIZE,
     MessageType,
@@ -28,6 +28,7 @@ from courier.protocol import (
 )
 from courier.protocol.ramf import MAX_PAYLOAD_SIZE
 from courier.store import Direction, FileStore, ObjectMeta
+from tests.cogrpc.stub import cargo_relay
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT = 10 * 1024 * 1024
@@ -101,7 +102,7 @@ def _deliver(host: str, cert: bytes, cargo: list[bytes], streams: int = 1) -> fl
 
     def one(share: list[bytes]) -> None:
         with grpc.secure_channel(host, credentials, options=options) as channel:
-            stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+            stub = cargo_relay(channel)
             requests: Iterator[cogrpc_pb2.CargoDelivery] = (
                 cogrpc_pb2.CargoDelivery(id=str(i), cargo=c) for i, c in enumerate(share))
             acks = list(stub.DeliverCargo(requests, timeout=600))
@@ -261,9 +262,9 @@ def _collect_acking(host: str, cert: bytes, header: str) -> None:
     credentials = grpc.ssl_channel_credentials(root_certificates=cert)
     with grpc.secure_channel(host, credentials, options=[
             ("grpc.max_receive_message_length", LIMIT)]) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+        stub = cargo_relay(channel)
         try:
-            for delivery in stub.CollectCargo(requests(), metadata=[("authorization", header)],
+            for delivery in stub.CollectCargo(requests(), metadata=(("authorization", header),),
                                               timeout=30):
                 acks.put(delivery.id)
         finally:
@@ -275,10 +276,10 @@ def _time_to_first(host: str, cert: bytes, cca: bytes) -> float:
     header = "Relaynet-CCA " + base64.b64encode(cca).decode()
     with grpc.secure_channel(host, credentials, options=[
             ("grpc.max_receive_message_length", LIMIT)]) as channel:
-        stub = cogrpc_pb2_grpc.CargoRelayStub(channel)  # type: ignore[no-untyped-call]
+        stub = cargo_relay(channel)
         grpc.channel_ready_future(channel).result(timeout=10)
         start = time.perf_counter()
-        call = stub.CollectCargo(iter([]), metadata=[("authorization", header)], timeout=5)
+        call = stub.CollectCargo(iter([]), metadata=(("authorization", header),), timeout=5)
         for _ in call:
             break
         return (time.perf_counter() - start) * 1000

@@ -15,7 +15,7 @@ import pytest
 
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
-from tests.cogrpc.conftest import Courier, free_port, node
+from tests.cogrpc.conftest import Courier, World, free_port, node
 from tests.conftest import JS_DIR, REPO, node_available
 
 SYNC = JS_DIR / "private-gateway" / "sync.mjs"
@@ -37,7 +37,7 @@ def peak_rss_kb(pid: int) -> int:
 
 
 @pytest.fixture(scope="session")
-def legit_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def legit_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """Gateways made by the official library: cargo to deliver and cargo waiting for each."""
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
@@ -84,7 +84,7 @@ class Target:
     """The daemon under attack and the legitimate gateways that sync with it."""
 
     courier: Courier
-    world: dict[str, object]
+    world: World
     latencies_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -96,7 +96,7 @@ class Target:
     def sync(self, gateway: int) -> None:
         """Run one legitimate sync (collect and deliver at once); note what did not work."""
         folder = Path(str(self.world["dir"]))
-        entry = self.world["gateways"][gateway]  # type: ignore[index]
+        entry = self.world["gateways"][gateway]
         files = [str(folder / name) for name in entry["outbound"]]
         result = subprocess.run(
             ["node", str(SYNC), self.courier.host, str(folder / entry["cca"]), entry["id"],
@@ -132,13 +132,13 @@ class Target:
 
 
 @pytest.fixture
-def launch(tmp_path: Path, legit_world: dict[str, object]) -> Iterator[Callable[..., Target]]:
+def launch(tmp_path: Path, legit_world: World) -> Iterator[Callable[..., Target]]:
     """Start a fresh daemon holding each legitimate gateway's cargo (and `extra` cargo)."""
     started: list[Target] = []
 
     def start(extra: Iterable[bytes] = ()) -> Target:
         folder = Path(str(legit_world["dir"]))
-        inbound = [folder / name for entry in legit_world["gateways"]  # type: ignore[attr-defined]
+        inbound = [folder / name for entry in legit_world["gateways"]
                    for name in entry["inbound"]]
         put_inbound(tmp_path / "data", (path.read_bytes() for path in inbound))
         put_inbound(tmp_path / "data", extra)

@@ -54,8 +54,8 @@ def cargo_with_giant_certificates(count: int, size: int) -> Iterator[bytes]:
         giant = giant_certificate(key, size)
         signer, extra = (giant, ()) if i % 2 == 0 else (normal, (giant,))
         yield serialize_message(MessageType.CARGO, recipient, b"parcels", sender_key=key,
-                                sender_certificate=signer,  # type: ignore[arg-type]
-                                ca_certificates=extra,  # type: ignore[arg-type]
+                                sender_certificate=signer,  # type: ignore[arg-type]  # duck-typed giant
+                                ca_certificates=extra,  # type: ignore[arg-type]  # duck-typed giant
                                 creation_date=created, ttl=86_400)
 
 

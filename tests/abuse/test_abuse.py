@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.generated import cogrpc_pb2
 from tests.abuse.conftest import (
     IDLE_SECONDS,
     RSS_LIMIT_KB,
@@ -26,6 +26,7 @@ from tests.abuse.conftest import (
     sources,
 )
 from tests.abuse.material import BigCargoGateway, cargo_with_giant_certificates
+from tests.cogrpc.stub import cargo_relay
 
 pytestmark = [pytest.mark.abuse, pytest.mark.interop, pytest.mark.timeout(150)]
 HANDSHAKE_SECONDS = 5.0  # the server's TLS handshake limit (courier.cogrpc.serving)
@@ -90,7 +91,7 @@ def test_an_idle_delivery_is_ended_after_acking_what_it_stored(
     target = launch()
     folder = Path(str(target.world["dir"]))
     cargo = [(folder / name).read_bytes()
-             for name in target.world["gateways"][0]["outbound"][:2]]  # type: ignore[index]
+             for name in target.world["gateways"][0]["outbound"][:2]]
     release = threading.Event()
 
     def two_then_silence() -> Iterator[cogrpc_pb2.CargoDelivery]:
@@ -98,7 +99,7 @@ def test_an_idle_delivery_is_ended_after_acking_what_it_stored(
         release.wait(60)
 
     with _channel(target) as channel:
-        call = cogrpc_pb2_grpc.CargoRelayStub(channel).DeliverCargo(two_then_silence(),
+        call = cargo_relay(channel).DeliverCargo(two_then_silence(),
                                                                     timeout=60)
         try:
             acks = sorted(ack.id for ack in call)  # ends, with OK, once idle
@@ -141,7 +142,7 @@ def test_cargo_with_giant_certificates(launch: Callable[..., Target]) -> None:
 
     def attack() -> None:
         with _channel(target) as channel:
-            stub = cogrpc_pb2_grpc.CargoRelayStub(channel)
+            stub = cargo_relay(channel)
             giant = cargo_with_giant_certificates(60, 4 * 1024 * 1024)
             requests = (cogrpc_pb2.CargoDelivery(id=f"g{i}", cargo=c) for i, c in enumerate(giant))
             acked.extend(ack.id for ack in stub.DeliverCargo(requests, timeout=120))

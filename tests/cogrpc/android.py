@@ -9,6 +9,7 @@ in Python); tests check the server's TLS 1.2 + ALPN h2 handshake with the ssl mo
 
 import base64
 import contextlib
+import functools
 import queue
 import socket
 import threading
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from courier.cogrpc.generated import cogrpc_pb2, cogrpc_pb2_grpc
+from courier.cogrpc.generated import cogrpc_pb2
+from tests.cogrpc.stub import cargo_relay
 
 USER_AGENT = "grpc-java-okhttp/1.61.0"
 RECEIVE_LIMIT = 4 * 1024 * 1024  # grpc-java's default maxInboundMessageSize
@@ -55,8 +57,8 @@ def android_collect(target: str, cert_pem: bytes, cca: bytes,
             grpc.channel_ready_future(channel).result(timeout=deadline)
             left = deadline - (time.monotonic() - start)  # connection set-up counts too
             header = "Relaynet-CCA " + base64.b64encode(cca).decode()
-            call = cogrpc_pb2_grpc.CargoRelayStub(channel).CollectCargo(
-                requests(), metadata=[("authorization", header)], timeout=left)
+            call = cargo_relay(channel).CollectCargo(
+                requests(), metadata=(("authorization", header),), timeout=left)
             for delivery in call:
                 result.cargo.append(delivery.cargo)
                 acks.put(delivery.id)  # on receipt, before storing it
@@ -115,8 +117,8 @@ class PacedProxy:
             server = socket.create_connection(self.target)
             with self._lock:
                 self._sockets += [client, server]
-            self._spawn(lambda c=client, s=server: self._pump(c, s, None))
-            self._spawn(lambda c=client, s=server: self._pump(s, c, self.rate))
+            self._spawn(functools.partial(self._pump, client, server, None))
+            self._spawn(functools.partial(self._pump, server, client, self.rate))
 
     def _pump(self, source: socket.socket, sink: socket.socket, rate: float | None) -> None:
         """Copy bytes; with a rate, never ahead of it (the sender sees the back-pressure)."""

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, NotRequired, TypedDict, cast, overload
 
 import pytest
 
@@ -28,18 +29,69 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def node(*args: str, timeout: float = 120) -> dict[str, object]:
+class WorldGateway(TypedDict):
+    """One private gateway of `make-world`: file names are relative to the world's folder."""
+
+    id: str
+    cca: str
+    ccas: list[str]
+    outbound: list[str]
+    inbound: list[str]
+
+
+class World(TypedDict):
+    """The answer of `make-world` (the manifest driver.mjs also writes to manifest.json)."""
+
+    internetId: str
+    internetAddress: str
+    internetCertificate: str
+    internetKey: str
+    internetSessionKey: str
+    gateways: list[WorldGateway]
+    dir: NotRequired[str]  # added by the fixtures: the folder the files are in
+
+
+class Delivered(TypedDict):
+    """The answer of `deliver`: the files the courier acknowledged, in order."""
+
+    acked: list[str]
+
+
+class CollectedCargo(TypedDict):
+    """One cargo the official client collected and validated."""
+
+    id: str
+    recipientId: str
+    size: int
+    sha256: str
+
+
+class Collected(TypedDict):
+    """The answer of `collect`."""
+
+    cargo: list[CollectedCargo]
+    errors: list[str]
+
+
+@overload
+def node(command: Literal["make-world"], *args: str, timeout: float = 120) -> World: ...
+@overload
+def node(command: Literal["deliver"], *args: str, timeout: float = 120) -> Delivered: ...
+@overload
+def node(command: Literal["collect"], *args: str, timeout: float = 120) -> Collected: ...
+def node(command: str, *args: str, timeout: float = 120) -> World | Delivered | Collected:
     """Run the official-client driver and return its JSON answer."""
-    result = subprocess.run(["node", str(DRIVER), *args], cwd=JS_DIR, capture_output=True,
-                            text=True, timeout=timeout, check=False)
+    result = subprocess.run(["node", str(DRIVER), command, *args], cwd=JS_DIR,
+                            capture_output=True, text=True, timeout=timeout, check=False)
     lines = result.stdout.strip().splitlines()
     if not lines:
         pytest.fail(f"driver printed nothing: {result.stderr[-2000:]}")
-    return json.loads(lines[-1])  # type: ignore[no-any-return]
+    # The shape of each command's answer is the one driver.mjs prints (the types above).
+    return cast("World | Delivered | Collected", json.loads(lines[-1]))
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """Keys, certificates, CCAs and cargo made by the official library (3 gateways)."""
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
@@ -64,7 +116,8 @@ class Courier:
         out = subprocess.run([sys.executable, "-m", "courier", "status", "--data-dir",
                               str(self.data_dir), "--json", "--config", "/nonexistent"],
                              cwd=REPO, capture_output=True, text=True, check=True, timeout=30)
-        return json.loads(out.stdout)  # type: ignore[no-any-return]
+        counts: dict[str, int] = json.loads(out.stdout)
+        return counts
 
     @contextlib.contextmanager
     def offline(self) -> Iterator[FileStore]:

@@ -126,7 +126,7 @@ def test_nothing_keeps_a_cargo_once_it_is_acknowledged(sender: Sender) -> None:
     async def run() -> None:
         stream = _Stream()
         acks: asyncio.Queue[tuple[str, bool] | None] = asyncio.Queue()
-        reader = asyncio.create_task(relay._read_deliveries(stream, acks))  # type: ignore[arg-type]
+        reader = asyncio.create_task(relay._read_deliveries(stream, acks))  # type: ignore[arg-type]  # a fake call
         for number, wire in enumerate(wires):
             references = sys.getrefcount(wires[number])
             stream.messages.put_nowait(parse_delivery(wire))
@@ -134,7 +134,7 @@ def test_nothing_keeps_a_cargo_once_it_is_acknowledged(sender: Sender) -> None:
             # The reader now waits for the next message and the workers for the next batch:
             # neither may hold on to the cargo just acknowledged.
             assert await released(number, references), "an acknowledged cargo is still referenced"
-        stream.messages.put_nowait(grpc.aio.EOF)
+        stream.messages.put_nowait(grpc.aio.EOF)  # type: ignore[attr-defined]  # grpc-stubs lacks it
         assert await asyncio.wait_for(reader, 10) is False
         assert relay.in_hand.used == 0
     asyncio.run(run())

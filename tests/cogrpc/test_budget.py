@@ -58,6 +58,11 @@ def test_a_cancelled_waiter_gives_way_and_leaks_nothing() -> None:
     _run(scenario)
 
 
+def _counted(claim: Claim) -> bool:
+    # Read through a call: mypy would keep `claim.counted` narrowed across the awaits.
+    return claim.counted
+
+
 def test_a_read_claim_lapses_after_its_hold_limit_so_others_go_ahead() -> None:
     async def scenario() -> None:
         budget = ByteBudget(10 * MiB)
@@ -65,14 +70,14 @@ def test_a_read_claim_lapses_after_its_hold_limit_so_others_go_ahead() -> None:
         waiting = await _pending(budget.claim(9 * MiB, hold_limit=5))
         assert not waiting.done()
         claim = await waiting  # the silent sender's claim lapsed
-        assert not silent.counted and budget.used == 9 * MiB
+        assert not _counted(silent) and budget.used == 9 * MiB
         # The silent sender's message finally arrives: it must claim its real size again.
         settling = asyncio.ensure_future(silent.settle(2 * MiB))
         await asyncio.sleep(0.01)
         assert not settling.done()
         await claim.settle(1 * MiB)  # the other read's message was small: room is given back
         await settling
-        assert silent.counted and budget.used == 3 * MiB
+        assert _counted(silent) and budget.used == 3 * MiB
         silent.release()
         silent.release()  # releasing twice is harmless
         claim.release()

@@ -90,7 +90,7 @@ def test_cargo_expiring_within_the_margin_is_kept(tmp_path: Path, phone: Phone) 
             async with _channel(port, cert) as channel:
                 call = channel.stream_stream(COLLECT, request_serializer=bytes,
                                              response_deserializer=DELIVERY)(
-                    metadata=[("authorization", header)], timeout=5)
+                    None, metadata=[("authorization", header)], timeout=5)
                 got = []
                 async for delivery in call:
                     got.append(delivery.cargo)
@@ -120,7 +120,9 @@ def test_a_client_that_never_reads_holds_one_cargo_counted_until_the_deadline(
         try:
             async with _channel(port, cert) as channel:
                 # No deadline, never reads, never acks: a zero-window client.
-                call = channel.stream_stream(COLLECT)(metadata=[("authorization", header)])
+                # (None: grpc's defaults, which grpc-stubs wants spelled out.)
+                call = channel.stream_stream(COLLECT, None, None)(
+                    None, metadata=[("authorization", header)])
                 held = []
                 for _ in range(10):
                     await asyncio.sleep(0.5)
@@ -154,12 +156,13 @@ def test_calls_that_never_read_hold_up_no_other_phone(tmp_path: Path, phone: Pho
         try:
             async with _channel(port, cert) as stalled, _channel(port, cert) as channel:
                 # Three calls of the first phone that never read nor ack, without a deadline.
-                stall = stalled.stream_stream(COLLECT)
-                calls = [stall(metadata=[("authorization", stalled_header)]) for _ in range(3)]
+                stall = stalled.stream_stream(COLLECT, None, None)
+                calls = [stall(None, metadata=[("authorization", stalled_header)])
+                         for _ in range(3)]
                 await asyncio.sleep(1.0)
                 collect = channel.stream_stream(COLLECT, request_serializer=bytes,
                                                 response_deserializer=DELIVERY)
-                call = collect(metadata=[("authorization", header)], timeout=3)  # the JS 3 s
+                call = collect(None, metadata=[("authorization", header)], timeout=3)  # the JS 3 s
                 got = []
                 async for delivery in call:
                     got.append(delivery.cargo)

@@ -12,13 +12,13 @@ import pytest
 from courier.protocol import parse_message
 from courier.store import Direction, ObjectMeta
 from tests.cogrpc.android import PacedProxy, android_collect
-from tests.cogrpc.conftest import Courier, node
+from tests.cogrpc.conftest import Courier, World, node
 
 pytestmark = pytest.mark.interop
 MIB = 1024 * 1024
 
 
-def _world(folder: Path, inbound: list[int]) -> dict[str, object]:
+def _world(folder: Path, inbound: list[int]) -> World:
     folder.mkdir()
     world = node("make-world", str(folder), json.dumps(
         {"gateways": 1, "outbound": [], "inbound": inbound}))
@@ -26,12 +26,12 @@ def _world(folder: Path, inbound: list[int]) -> dict[str, object]:
     return world
 
 
-def _stock(courier: Courier, world: dict[str, object]) -> dict[str, int]:
+def _stock(courier: Courier, world: World) -> dict[str, int]:
     """Store the Internet gateway's cargo for the phone; return cargo id -> size."""
     folder = Path(str(world["dir"]))
     sizes = {}
     with courier.offline() as store:
-        for name in world["gateways"][0]["inbound"]:  # type: ignore[index]
+        for name in world["gateways"][0]["inbound"]:
             raw = (folder / name).read_bytes()
             message = parse_message(raw)
             store.put(ObjectMeta.from_message(message, Direction.TO_PRIVATE), raw)
@@ -47,8 +47,8 @@ def _wait_for(courier: Courier, **expected: int) -> None:
         time.sleep(0.2)
 
 
-def _cca(world: dict[str, object]) -> bytes:
-    return (Path(str(world["dir"])) / world["gateways"][0]["cca"]).read_bytes()  # type: ignore[index]
+def _cca(world: World) -> bytes:
+    return (Path(str(world["dir"])) / world["gateways"][0]["cca"]).read_bytes()
 
 
 def _cert(courier: Courier) -> bytes:
@@ -67,11 +67,11 @@ def test_android_gets_all_small_cargo_and_the_big_one_waits_for_a_desktop(
     assert got == sorted(i for i, size in sizes.items() if size < 4 * MIB)
     assert courier.status()["cargo_to_private"] == 1  # the 8 MiB cargo is kept...
     _wait_for(courier, too_big_for_android=1, too_big_gateways=1)  # ...and counted
-    gateway = world["gateways"][0]  # type: ignore[index]
+    gateway = world["gateways"][0]
     cca = str(Path(str(world["dir"])) / gateway["cca"])
     desktop = node("collect", courier.host, cca, gateway["id"])  # the official JS client
     assert desktop["errors"] == []
-    assert [c["size"] for c in desktop["cargo"]] == [  # type: ignore[union-attr]
+    assert [c["size"] for c in desktop["cargo"]] == [
         max(sizes.values())]
     assert courier.status()["cargo_to_private"] == 0
     _wait_for(courier, too_big_for_android=0, too_big_gateways=0)
@@ -85,7 +85,7 @@ def test_a_phone_on_a_1_mb_per_s_link_ends_every_call_ok_and_gets_everything(
     waiting = _stock(courier, world)
     host, port = courier.host.split(":")
     got: list[str] = []
-    calls = []
+    calls: list[tuple[grpc.StatusCode, int, float]] = []
     with PacedProxy((host, int(port)), rate=1_000_000) as proxy:
         while len(got) < len(waiting) and len(calls) < 12:
             call = android_collect(f"127.0.0.1:{proxy.port}", _cert(courier), _cca(world))

@@ -63,7 +63,7 @@ def _collect(tmp_path: Path, store: MemoryStore, cca: bytes) -> tuple[list[bytes
             async with _channel(port, cert) as channel:
                 call = channel.stream_stream(COLLECT, request_serializer=bytes,
                                              response_deserializer=DELIVERY)(
-                    metadata=[("authorization", header)], timeout=5)
+                    None, metadata=[("authorization", header)], timeout=5)
                 got = []
                 async for delivery in call:
                     got.append(delivery.cargo)

@@ -22,9 +22,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from tests.imager_files import FORMATS, PRISTINE_CMDLINE
 from tests.net.netns import Netns
+
+if TYPE_CHECKING:
+    from tests.cogrpc.conftest import World
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -176,8 +180,8 @@ def deliver(phone: Netns, work: Path) -> dict[str, object]:
     world = work / "world"
     # A small cargo, and one big enough to be written with O_DIRECT on the guest's ext4.
     spec = {"gateways": 1, "outbound": [4096, 1024 * 1024], "inbound": []}
-    manifest = _node("make-world", str(world), json.dumps(spec))
-    gateway = manifest["gateways"][0]  # type: ignore[index]
+    manifest = cast("World", _node("make-world", str(world), json.dumps(spec)))  # driver.mjs
+    gateway = manifest["gateways"][0]
     files = [str(world / name) for name in gateway["outbound"]]
     answer = _node("deliver", f"{HOTSPOT_ADDRESS}:{PORT}", *files, netns=phone)
     answer["sent"] = files
@@ -191,7 +195,8 @@ def _node(*args: str, netns: Netns | None = None) -> dict[str, object]:
     out = result.stdout.strip().splitlines()
     if not out:
         raise RuntimeError(f"driver failed: {result.stderr[-2000:]}")
-    return json.loads(out[-1])  # type: ignore[no-any-return]
+    answer: dict[str, object] = json.loads(out[-1])
+    return answer
 
 
 def boot(image: Path, timeout: float = BOOT_TIMEOUT) -> BootReport:

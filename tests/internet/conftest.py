@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
 import pytest
 from cryptography import x509
@@ -21,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, ObjectMeta
-from tests.cogrpc.conftest import free_port, world  # noqa: F401 - a fixture, used by name
+from tests.cogrpc.conftest import World, free_port, world  # noqa: F401 - a fixture, used by name
 from tests.conftest import JS_DIR, REPO
 
 DOUBLE = JS_DIR / "internet-gateway" / "double.mjs"
@@ -83,6 +84,21 @@ def make_self_signed(folder: Path, name: str = "gateway.example") -> tuple[Path,
     return _write((folder / "self.pem", folder / "self.key", folder / "self.pem"), cert, key, cert)
 
 
+class Event(TypedDict):
+    """One line the double records (double.mjs `record`); which keys are set depends on `call`."""
+
+    call: str  # status, cold, cut, deliver or collect
+    code: NotRequired[int]  # status: the gRPC status code it failed the call with
+    details: NotRequired[str]  # status
+    kind: NotRequired[str]  # cold, cut: which call
+    valid: NotRequired[bool]  # deliver: the cargo passed validation
+    size: NotRequired[int]  # deliver
+    sha256: NotRequired[str]  # deliver
+    ccaId: NotRequired[str]  # collect
+    senderId: NotRequired[str]  # collect: the private gateway
+    replies: NotRequired[list[str]]  # collect: SHA-256 of each reply sent
+
+
 @dataclass
 class Double:
     """A running Internet-gateway double."""
@@ -92,18 +108,19 @@ class Double:
     record: Path
     ca: Path
 
-    def events(self) -> list[dict[str, object]]:
+    def events(self) -> list[Event]:
         """Return what the double recorded."""
         if not self.record.exists():
             return []
-        return [json.loads(line) for line in self.record.read_text().splitlines()]
+        # Each line is one `record` of double.mjs, of the shape `Event` describes.
+        return [cast("Event", json.loads(line)) for line in self.record.read_text().splitlines()]
 
 
 StartDouble = Callable[..., Double]
 
 
 @pytest.fixture
-def start_double(tmp_path: Path, world: dict[str, object]) -> Iterator[StartDouble]:  # noqa: F811
+def start_double(tmp_path: Path, world: World) -> Iterator[StartDouble]:  # noqa: F811
     """Start doubles in a given mode (and options: production, rate...); all stopped afterwards.
 
     `tls=(ca, key, cert)` serves another certificate than the test CA's default one.
@@ -143,14 +160,14 @@ def start_double(tmp_path: Path, world: dict[str, object]) -> Iterator[StartDoub
             double.process.stdout.close()
 
 
-def stock(data_dir: Path, world: dict[str, object], gateways: list[int]) -> dict[str, list[str]]:  # noqa: F811
+def stock(data_dir: Path, world: World, gateways: list[int]) -> dict[str, list[str]]:  # noqa: F811
     """Store the gateways' outbound cargo and CCAs, as a hotspot session would have."""
     folder = Path(str(world["dir"]))
     store = FileStore.open(data_dir)
     files: dict[str, list[str]] = {"cargo": [], "ccas": []}
     try:
         for index in gateways:
-            entry = world["gateways"][index]  # type: ignore[index]
+            entry = world["gateways"][index]
             for name in [*entry["outbound"][:3], entry["cca"]]:
                 raw = (folder / name).read_bytes()
                 store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_INTERNET), raw)
@@ -175,7 +192,8 @@ def status(data_dir: Path) -> dict[str, int]:
     out = subprocess.run([sys.executable, "-m", "courier", "status", "--config", "/nonexistent",
                           "--data-dir", str(data_dir), "--json"], cwd=REPO, check=True,
                          capture_output=True, text=True, timeout=60).stdout
-    return json.loads(out)  # type: ignore[no-any-return]
+    counts: dict[str, int] = json.loads(out)
+    return counts
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:

@@ -16,7 +16,7 @@ import pytest
 from courier.app.internet_sync import SyncOptions, run_sync
 from courier.store import FileStore
 from tests.cogrpc.android import android_collect
-from tests.cogrpc.conftest import node, start_courier
+from tests.cogrpc.conftest import World, node, start_courier
 from tests.conftest import JS_DIR
 from tests.internet.conftest import DOUBLE, Double, make_tls
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.interop
 
 
 @pytest.fixture
-def android_world(tmp_path: Path) -> dict[str, object]:
+def android_world(tmp_path: Path) -> World:
     """One phone whose delivery authorization starts now, as the Android gateway issues it."""
     folder = tmp_path / "world"
     folder.mkdir()
@@ -35,7 +35,7 @@ def android_world(tmp_path: Path) -> dict[str, object]:
 
 
 @pytest.fixture
-def backdating_double(tmp_path: Path, android_world: dict[str, object]) -> Iterator[Double]:
+def backdating_double(tmp_path: Path, android_world: World) -> Iterator[Double]:
     """The Internet-gateway double, back-dating its replies by 3 h as the real one does."""
     ca, key, cert = make_tls(tmp_path)
     config = tmp_path / "double.json"
@@ -64,10 +64,10 @@ def backdating_double(tmp_path: Path, android_world: dict[str, object]) -> Itera
 
 @pytest.mark.timeout(180)
 def test_a_reply_back_dated_before_its_authorization_reaches_the_phone(
-    tmp_path: Path, android_world: dict[str, object], backdating_double: Double,
+    tmp_path: Path, android_world: World, backdating_double: Double,
 ) -> None:
     folder = Path(str(android_world["dir"]))
-    cca = (folder / android_world["gateways"][0]["cca"]).read_bytes()  # type: ignore[index]
+    cca = (folder / android_world["gateways"][0]["cca"]).read_bytes()
     data = tmp_path / "data"
     # In the community: the phone syncs (nothing for it yet; its CCA is kept).
     courier = start_courier(data, tmp_path / "courier-1.log")
@@ -86,7 +86,7 @@ def test_a_reply_back_dated_before_its_authorization_reaches_the_phone(
     finally:
         store.close()
     replies = [sha for e in backdating_double.events() if e["call"] == "collect"
-               for sha in e["replies"]]  # type: ignore[union-attr]
+               for sha in e["replies"]]
     assert len(replies) == 1, report
     # Back in the community: the phone collects the reply.
     courier = start_courier(data, tmp_path / "courier-2.log")

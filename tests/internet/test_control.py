@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from courier.app.control import socket_path
-from tests.cogrpc.conftest import start_courier
+from tests.cogrpc.conftest import World, start_courier
 from tests.internet.conftest import Double, stock, sync
 
 pytestmark = pytest.mark.interop
@@ -29,7 +29,7 @@ def _ask_raw(path: Path, line: bytes) -> list[dict[str, object]]:
 
 
 def test_sync_internet_asks_the_running_daemon(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     files = stock(data, world, [0])
@@ -48,7 +48,7 @@ def test_sync_internet_asks_the_running_daemon(
         assert f"{ADDRESS}: delivering" in result.stdout  # progress streamed from the daemon
         assert f"{ADDRESS}: delivered {len(files['cargo'])}," in result.stdout
         assert "Internet sync asked for on the control socket" in courier.log.read_text()
-        inbound = len(world["gateways"][0]["inbound"])  # type: ignore[index]
+        inbound = len(world["gateways"][0]["inbound"])
         counts = courier.status()
         assert (counts["cargo_to_internet"], counts["cargo_to_private"]) == (0, inbound)
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cogrpc.conftest import free_port
+from tests.cogrpc.conftest import World, free_port
 from tests.conftest import REPO
 from tests.internet.conftest import StartDouble, status, stock, wait_until
 
@@ -22,7 +22,7 @@ def _has_default_route() -> bool:
 
 @pytest.mark.timeout(120)
 def test_a_press_with_an_uplink_delivers_and_collects_in_the_daemon(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     if not _has_default_route():
         pytest.skip("no default route here: the uplink can never be up")
@@ -46,7 +46,7 @@ def test_a_press_with_an_uplink_delivers_and_collects_in_the_daemon(
         wait_until(lambda: "uplink: UplinkUp" in log.read_text(errors="replace"), 30)
         daemon.stdin.write(b"\n")  # a short press
         daemon.stdin.flush()
-        inbound = len(world["gateways"][0]["inbound"])  # type: ignore[index]
+        inbound = len(world["gateways"][0]["inbound"])
         wait_until(lambda: status(data)["cargo_to_private"] == inbound, 60)
         counts = status(data)
         assert (counts["cargo_to_internet"], counts["ccas"]) == (0, 0)

@@ -18,6 +18,7 @@ from courier.protocol import (
     serialize_message,
 )
 from courier.store import Direction, FileStore, ObjectMeta
+from tests.cogrpc.conftest import World
 from tests.conftest import REPO
 from tests.internet.conftest import Double, status, stock
 
@@ -48,7 +49,7 @@ def _made_up_ccas(data_dir: Path) -> None:
 
 @pytest.mark.timeout(240)
 def test_40_made_up_addresses_delay_the_real_gateway_by_seconds_at_most(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     files = stock(data, world, [0])

@@ -6,12 +6,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from courier.protocol import parse_message
 from courier.store import Direction, FileStore, Kind, ObjectMeta
-from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, node
+from tests.cogrpc.conftest import NEAR_LIMIT_PAYLOAD, World, node
 from tests.conftest import REPO, node_available
 from tests.internet.conftest import Double, StartDouble, status, sync
 
@@ -21,7 +22,7 @@ MIB = 1 << 20
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """Two private gateways, each with an 8.4 MB cargo, 27 of 1 MiB and two CCAs."""
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
@@ -33,8 +34,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return manifest
 
 
-def _paths(world: dict[str, object], gateway: int, key: str) -> list[Path]:
-    entry = world["gateways"][gateway]  # type: ignore[index]
+def _paths(world: World, gateway: int, key: Literal["outbound", "ccas"]) -> list[Path]:
+    entry = world["gateways"][gateway]
     return [Path(str(world["dir"])) / name for name in entry[key]]
 
 
@@ -87,16 +88,16 @@ def _sync_until_done(data: Path, double: Double, cargo: dict[str, Path]) -> list
     pytest.fail("cargo left after 3 syncs:\n" + "\n".join(outputs))
 
 
-def _check_collections(data: Path, double: Double, world: dict[str, object]) -> None:
+def _check_collections(data: Path, double: Double, world: World) -> None:
     """Each private gateway's replies were collected once; one CCA each is left."""
     collects = [e for e in double.events() if e["call"] == "collect"]
     senders = sorted(str(e["senderId"]) for e in collects)
-    assert senders == sorted(str(g["id"]) for g in world["gateways"])  # type: ignore[attr-defined]
+    assert senders == sorted(str(g["id"]) for g in world["gateways"])
     counts = status(data)
     assert (counts["ccas"], counts["cargo_to_private"]) == (2, 6)
 
 
-def _run(data: Path, double: Double, world: dict[str, object], files: list[Path]) -> None:
+def _run(data: Path, double: Double, world: World, files: list[Path]) -> None:
     cargo = _stock(data, files)
     outputs = _sync_until_done(data, double, cargo)
     assert sorted(_acked(double)) == sorted(cargo)  # each delivered once, byte for byte
@@ -107,7 +108,7 @@ def _run(data: Path, double: Double, world: dict[str, object], files: list[Path]
 
 @pytest.mark.timeout(300)
 def test_production_gateway_at_2_mib_per_s_gets_12_mib_with_an_8_4_mb_cargo(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     double = start_double("normal", production=True, rate=2 * MIB)
     files = (_paths(world, 0, "outbound")[:3] + _paths(world, 1, "outbound")[1:3]
@@ -118,7 +119,7 @@ def test_production_gateway_at_2_mib_per_s_gets_12_mib_with_an_8_4_mb_cargo(
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_production_gateway_at_2_mib_per_s_gets_60_mib_within_three_syncs(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     double = start_double("normal", production=True, rate=2 * MIB)
     files = (_paths(world, 0, "outbound") + _paths(world, 1, "outbound")[1:]
@@ -129,7 +130,7 @@ def test_production_gateway_at_2_mib_per_s_gets_60_mib_within_three_syncs(
 
 @pytest.mark.timeout(300)
 def test_at_1_mb_per_s_the_8_4_mb_cargo_is_reported_too_big_and_kept(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     data = tmp_path / "data"
     double = start_double("normal", production=True, rate=1_000_000)
@@ -146,12 +147,12 @@ def test_at_1_mb_per_s_the_8_4_mb_cargo_is_reported_too_big_and_kept(
     assert _still_stored(data) == {big_sha}
     assert sorted(_acked(double)) == sorted(set(cargo) - {big_sha})
     assert [str(e["senderId"]) for e in double.events() if e["call"] == "collect"] == [
-        world["gateways"][0]["id"]]  # type: ignore[index]
+        world["gateways"][0]["id"]]
 
 
 @pytest.mark.timeout(300)
 def test_calls_cut_mid_stream_keep_what_was_acked_and_the_rest_stays_stored(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     data = tmp_path / "data"
     # Calls planned for 6 s on a gateway that cuts them at 2 s: cuts after some acks, surely.

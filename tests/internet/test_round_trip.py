@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.cogrpc.conftest import node, start_courier
+from tests.cogrpc.conftest import World, node, start_courier
 from tests.internet.conftest import Double, sync
 
 pytestmark = pytest.mark.interop
 
 
 def test_cargo_goes_out_and_replies_come_back_to_the_private_gateway(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     folder = Path(str(world["dir"]))
-    gateway = world["gateways"][0]  # type: ignore[index]
+    gateway = world["gateways"][0]
     courier = start_courier(tmp_path / "data", tmp_path / "courier.log")
     try:
         # In the community: the private gateway collects (nothing yet, its CCA is kept) and
@@ -40,8 +40,8 @@ def test_cargo_goes_out_and_replies_come_back_to_the_private_gateway(
         assert answer["errors"] == []
         # The replies the double signed with the delivery authorization found in the CCA.
         expected = sorted(sha for e in double.events() if e["call"] == "collect"
-                          for sha in e["replies"])  # type: ignore[union-attr]
+                          for sha in e["replies"])
         assert len(expected) == len(gateway["inbound"])
-        assert sorted(c["sha256"] for c in answer["cargo"]) == expected  # type: ignore[union-attr]
+        assert sorted(c["sha256"] for c in answer["cargo"]) == expected
     finally:
         assert courier.stop() == 0

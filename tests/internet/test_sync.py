@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cogrpc.conftest import World
 from tests.internet.conftest import Double, status, stock, sync
 
 pytestmark = pytest.mark.interop
@@ -17,7 +18,7 @@ def _gateway(double: Double) -> list[str]:
 
 
 def test_delivers_every_byte_then_collects_and_stores_replies(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     files = stock(data, world, [0, 1])
@@ -31,13 +32,13 @@ def test_delivers_every_byte_then_collects_and_stores_replies(
     collections = [e for e in double.events() if e["call"] == "collect"]
     assert len(collections) == 2
     counts = status(data)
-    inbound = sum(len(world["gateways"][i]["inbound"]) for i in (0, 1))  # type: ignore[index]
+    inbound = sum(len(world["gateways"][i]["inbound"]) for i in (0, 1))
     assert counts == {**counts, "cargo_to_internet": 0, "ccas": 0, "cargo_to_private": inbound}
     assert f"{ADDRESS}: delivered 6, collected {inbound}" in result.stdout
 
 
 def test_reused_cca_is_refused_and_dropped(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     double = start_double("normal")
     first, second = tmp_path / "one", tmp_path / "two"
@@ -51,7 +52,7 @@ def test_reused_cca_is_refused_and_dropped(
 
 
 def test_an_unavailable_gateway_keeps_everything(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     stock(data, world, [0])
@@ -65,7 +66,7 @@ def test_an_unavailable_gateway_keeps_everything(
 
 
 def test_collection_runs_even_when_delivery_gets_no_acks(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     stock(data, world, [0])
@@ -75,12 +76,12 @@ def test_collection_runs_even_when_delivery_gets_no_acks(
     assert "FAILED: delivery stopped: no progress" in result.stdout
     counts = status(data)
     assert counts["cargo_to_internet"] == 3  # nothing acked, nothing deleted
-    inbound = len(world["gateways"][0]["inbound"])  # type: ignore[index]
+    inbound = len(world["gateways"][0]["inbound"])
     assert (counts["ccas"], counts["cargo_to_private"]) == (0, inbound)
 
 
 def test_stalled_gateway_hits_the_deadline_and_nothing_is_lost(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     stock(data, world, [0])
@@ -93,7 +94,7 @@ def test_stalled_gateway_hits_the_deadline_and_nothing_is_lost(
 
 
 def test_gateway_down_untrusted_tls_and_missing_srv_fail_cleanly(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     stock(data, world, [1])
@@ -111,7 +112,7 @@ def test_gateway_down_untrusted_tls_and_missing_srv_fail_cleanly(
 
 
 def test_acks_for_ids_never_sent_or_repeated_are_ignored(
-    tmp_path: Path, world: dict[str, object], start_double: Callable[[str], Double],
+    tmp_path: Path, world: World, start_double: Callable[[str], Double],
 ) -> None:
     data = tmp_path / "data"
     files = stock(data, world, [0])

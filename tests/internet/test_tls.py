@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from courier.cogrpc.client import trust_bundle
+from tests.cogrpc.conftest import World
 from tests.internet.conftest import StartDouble, make_tls, status, stock, sync
 
 ADDRESS = "gateway.example"
@@ -25,7 +26,7 @@ def test_the_bundle_is_the_system_roots_plus_the_extra_ca(
 
 @pytest.mark.interop
 def test_a_test_ca_gateway_and_a_system_trusted_one_both_sync(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,
+    tmp_path: Path, world: World, start_double: StartDouble,
 ) -> None:
     # A "public" CA that only the system store trusts (a roots bundle made here), and a test CA
     # given with --ca-file, as an offline deployment next to the real gateway would have.

@@ -18,7 +18,9 @@ from courier.protocol import (
     serialize_message,
     validate_message,
 )
+from courier.protocol.serialise import Encoding
 from tests.conftest import JS_DIR, node_available
+from tests.interop import bound
 
 pytestmark = pytest.mark.interop
 VECTORS = JS_DIR / "vectors"
@@ -40,7 +42,9 @@ def official(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 def _cases(official: tuple[Path, dict[str, object]], valid: bool) -> list[dict[str, object]]:
-    return [v for v in official[1]["vectors"] if v["valid"] is valid]  # type: ignore[union-attr, attr-defined]
+    vectors = official[1]["vectors"]
+    assert isinstance(vectors, list)
+    return [v for v in vectors if v["valid"] is valid]
 
 
 def test_we_accept_and_read_every_valid_official_vector_as_the_library_does(
@@ -52,7 +56,7 @@ def test_we_accept_and_read_every_valid_official_vector_as_the_library_does(
     assert len(cases) >= 14
     for case in cases:
         message = parse_message((folder / str(case["file"])).read_bytes())
-        validate_message(message, now, bound=case["bound"])  # type: ignore[arg-type]
+        validate_message(message, now, bound=bound(case["bound"]))
         kind = "cca" if message.message_type is MessageType.CCA else "cargo"
         ours = {
             "type": kind, "id": message.id, "recipientId": message.recipient.id,
@@ -99,9 +103,10 @@ def test_the_official_library_accepts_what_we_serialise(tmp_path: Path) -> None:
     root_key = generate_rsa_key(2048)
     root = issue_certificate(root_key, is_ca=True, path_len=2)
     expected: dict[str, dict[str, object]] = {}
+    encodings: tuple[Encoding, ...] = ("der", "js", "jvm")
     cases = [(bits, hash_name, encoding)
              for bits, hash_name in ((2048, "sha256"), (3072, "sha384"), (4096, "sha512"))
-             for encoding in ("der", "js", "jvm")]
+             for encoding in encodings]
     for bits, hash_name, encoding in cases:
         key = generate_rsa_key(bits) if bits != 2048 else root_key
         certificate = issue_certificate(key, root_key, root, is_ca=True, path_len=1)
@@ -119,7 +124,7 @@ def test_the_official_library_accepts_what_we_serialise(tmp_path: Path) -> None:
                 "ttl": 3600, "senderId": certificate.node_id, "payloadSize": 3000,
                 "caCertificates": len(chain)}
     verdicts = _official_verdicts([Path(p) for p in expected])
-    for path, fields in expected.items():
-        verdict = verdicts[path]
-        assert verdict["ok"], (path, verdict)
-        assert {k: verdict[k] for k in fields} == fields, path
+    for name, fields in expected.items():
+        verdict = verdicts[name]
+        assert verdict["ok"], (name, verdict)
+        assert {k: verdict[k] for k in fields} == fields, name

@@ -27,6 +27,7 @@ from courier.protocol import (
     validate_message,
 )
 from tests.conftest import JS_DIR, REPO, node_available
+from tests.interop import bound
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 SOURCE = REPO / "tests" / "jvm" / "JvmVectors.java"
@@ -96,7 +97,7 @@ def test_we_accept_every_valid_jvm_vector_and_read_what_bouncycastle_wrote(
     assert len(cases) == 13
     for case in cases:
         message = parse_message((folder / str(case["file"])).read_bytes())
-        validate_message(message, _now(manifest), bound=case["bound"])  # type: ignore[arg-type]
+        validate_message(message, _now(manifest), bound=bound(case["bound"]))
         ours = _fields(message)
         assert ours == {key: case[key] for key in ours}, case["file"]
 

@@ -17,7 +17,9 @@ def main() -> None:
     print("listening", flush=True)
     while True:
         for key, _ in selector.select():
-            connection, _ = key.fileobj.accept()  # type: ignore[union-attr]
+            listening = key.fileobj
+            assert isinstance(listening, socket.socket)  # only listening sockets are registered
+            connection, _ = listening.accept()
             connection.close()
 
 

@@ -1,6 +1,7 @@
 """The rendered nftables rules limit each source's CogRPC connections, in real namespaces."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ print(json.dumps(outcomes))
 
 
 @pytest.fixture
-def hotspot(tmp_path: Path) -> tuple[Netns, Netns]:
+def hotspot(tmp_path: Path) -> Iterator[tuple[Netns, Netns]]:
     """A courier namespace with the rendered rules on its hotspot link, and a phone."""
     skip_without_namespaces()
     courier, phone = Netns("srv18"), Netns("cli18")
@@ -62,7 +63,10 @@ def hotspot(tmp_path: Path) -> tuple[Netns, Netns]:
 
 
 def _connect(phone: Netns, count: int, mode: str) -> dict[str, int]:
-    return json.loads(phone.run(PYTHON, "-c", CLIENT, str(count), mode, timeout=40).stdout)
+    # CLIENT prints how many connections ended each way.
+    outcomes: dict[str, int] = json.loads(
+        phone.run(PYTHON, "-c", CLIENT, str(count), mode, timeout=40).stdout)
+    return outcomes
 
 
 def test_a_source_holds_at_most_its_share_of_connections(hotspot: tuple[Netns, Netns]) -> None:

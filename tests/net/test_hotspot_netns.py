@@ -4,11 +4,15 @@ import json
 import stat
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from tests.conftest import REPO
 from tests.net.conftest import COURIER_ADDRESS, INTERNET_HOST, PYTHON, Lab, wait_for_line
+
+if TYPE_CHECKING:
+    from tests.cogrpc.conftest import Collected, Delivered, World
 
 pytestmark = pytest.mark.netns
 
@@ -33,7 +37,8 @@ def _lease(lab: Lab) -> dict[str, str]:
     script.chmod(stat.S_IRWXU)
     lab.phone.run("dhclient", "-4", "-1", "-sf", str(script), "-lf", str(lab.work / "leases"),
                   "-pf", str(lab.work / "dhclient.pid"), "wlan0", timeout=60)
-    return json.loads(out.read_text())  # type: ignore[no-any-return]
+    lease: dict[str, str] = json.loads(out.read_text())
+    return lease
 
 
 def test_phone_gets_lease_with_courier_as_server_router_and_dns(open_hotspot: Lab) -> None:
@@ -104,7 +109,7 @@ def test_close_and_stop_remove_address_processes_and_firewall(lab: Lab) -> None:
 
 @pytest.mark.interop
 def test_phone_syncs_with_the_official_client_over_the_hotspot(
-    open_hotspot: Lab, world: dict[str, object],
+    open_hotspot: Lab, world: "World",
 ) -> None:
     from courier.protocol import parse_message  # noqa: PLC0415
     from courier.store import Direction, FileStore, ObjectMeta  # noqa: PLC0415
@@ -115,7 +120,7 @@ def test_phone_syncs_with_the_official_client_over_the_hotspot(
     subprocess.run([PYTHON, "-m", "courier", "init", "--data-dir", str(data), "--config",
                     "/nonexistent"], cwd=REPO, check=True, capture_output=True, timeout=60)
     folder = Path(str(world["dir"]))
-    gateway = world["gateways"][0]  # type: ignore[index]
+    gateway = world["gateways"][0]
     store = FileStore.open(data)
     for name in gateway["inbound"]:
         raw = (folder / name).read_bytes()
@@ -131,15 +136,18 @@ def test_phone_syncs_with_the_official_client_over_the_hotspot(
     target = f"{lease['server']}:21473"
     assert lease["routers"] == lease["server"]
 
-    def driver(*args: str) -> dict[str, object]:
+    def driver(*args: str) -> object:
         out = lab.phone.run("node", str(DRIVER), *args, timeout=120).stdout
-        return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        return json.loads(out.strip().splitlines()[-1])
 
-    collected = driver("collect", target, str(folder / gateway["cca"]), gateway["id"])
+    # The answers have the shapes driver.mjs prints (the types in tests/cogrpc/conftest.py).
+    collected = cast("Collected", driver("collect", target, str(folder / gateway["cca"]),
+                                         gateway["id"]))
     assert collected["errors"] == []
-    assert len(collected["cargo"]) == len(gateway["inbound"])  # type: ignore[arg-type]
+    assert len(collected["cargo"]) == len(gateway["inbound"])
     files = [str(folder / name) for name in gateway["outbound"][:4]]
-    assert sorted(driver("deliver", target, *files)["acked"]) == sorted(files)  # type: ignore[arg-type]
+    delivered = cast("Delivered", driver("deliver", target, *files))
+    assert sorted(delivered["acked"]) == sorted(files)
     # The daemon also advertises itself over mDNS on the hotspot address.
     browse = lab.work / "browse.log"
     lab.phone.popen([PYTHON, str(REPO / "tests" / "net" / "mdns_browse.py"), lease["ip"]], browse)

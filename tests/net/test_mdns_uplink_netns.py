@@ -3,8 +3,9 @@
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypedDict, cast
 
 import pytest
 
@@ -33,15 +34,32 @@ def pair() -> Iterator[tuple[Netns, Netns]]:
             ns.remove()
 
 
-def _events(log: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+class Event(TypedDict, total=False):
+    """A line of mdns_browse.py (a service seen) or of uplink_watch.py (the uplink changed)."""
+
+    event: str  # always there
+    name: str
+    seconds: float
+    at: float
+    addresses: list[str]
+    port: int
+    txt: dict[str, str]
+    interface: str
+    gateway: str
+    reason: str
 
 
-def _wait_event(log: Path, predicate: object, timeout: float = 15) -> dict[str, object]:
+def _events(log: Path) -> list[Event]:
+    # Each JSON line is one event of the shape above.
+    return [cast("Event", json.loads(line))
+            for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def _wait_event(log: Path, predicate: Callable[[Event], bool], timeout: float = 15) -> Event:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for event in _events(log):
-            if predicate(event):  # type: ignore[operator]
+            if predicate(event):
                 return event
         time.sleep(0.05)
     pytest.fail(f"no matching event in {log.read_text()}")

@@ -46,6 +46,11 @@ from courier.panel.session_types import (
 IDLE_CLOSE = 600.0
 
 
+def state_of(machine: SessionMachine) -> State:
+    # Read through a call: mypy would keep `machine.state` narrowed across `handle`.
+    return machine.state
+
+
 def machine_in(state: State, *, always_open: bool = False) -> SessionMachine:
     """Return a machine put in `state` with all conditions good."""
     machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open))
@@ -93,11 +98,11 @@ def test_every_table_entry(key: tuple[State, Kind], transition: Transition) -> N
     event, now = event_for(kind, machine)
     actions = machine.handle(event, now)
     if transition.target in (Go.SAME, Go.SETTLE):  # SETTLE is SAME outside always-open mode
-        assert machine.state is state
+        assert state_of(machine) is state
     elif transition.target in (Go.REST, Go.RESUME):
-        assert machine.state is expected_rest(machine)
+        assert state_of(machine) is expected_rest(machine)
     else:
-        assert machine.state is transition.target
+        assert state_of(machine) is transition.target
     for action in transition.actions:
         if not isinstance(action, Do):
             assert action in actions
@@ -114,15 +119,15 @@ def test_every_state_has_screens_and_a_led_pattern() -> None:
 def test_power_returns_with_an_untrusted_clock() -> None:
     machine = SessionMachine()
     actions = machine.handle(PowerOn(clock_trusted=False), 0.0)
-    assert machine.state is State.CLOCK_UNTRUSTED
+    assert state_of(machine) is State.CLOCK_UNTRUSTED
     assert machine.problem is Problem.CLOCK_UNTRUSTED
     assert actions == [ShowScreen(Screen.PROBLEM), SetStatusLed(STATUS_LED[State.CLOCK_UNTRUSTED])]
     # The courier can still sync: the hotspot lets signed cargo dates move the clock forward.
     assert machine.handle(ShortPress(), 1.0)[0] == OpenHotspot()
     machine.handle(ShortPress(), 2.0)
-    assert machine.state is State.CLOCK_UNTRUSTED
+    assert state_of(machine) is State.CLOCK_UNTRUSTED
     machine.handle(ClockChanged(trusted=True), 3.0)
-    assert machine.state is State.IDLE
+    assert state_of(machine) is State.IDLE
 
 
 def test_hotspot_session_closes_after_idle_time() -> None:
@@ -135,7 +140,7 @@ def test_hotspot_session_closes_after_idle_time() -> None:
     assert machine.next_deadline() == 400.0 + IDLE_CLOSE
     actions = machine.handle(Tick(), 400.0 + IDLE_CLOSE)
     assert actions[0] == CloseHotspot()
-    assert machine.state is State.IDLE and not machine.hotspot_open
+    assert state_of(machine) is State.IDLE and not machine.hotspot_open
 
 
 def test_press_ends_hotspot_session_or_switches_to_internet() -> None:
@@ -143,9 +148,9 @@ def test_press_ends_hotspot_session_or_switches_to_internet() -> None:
     assert machine.handle(ShortPress(), 1.0)[0] == CloseHotspot()
     machine = machine_in(State.HOTSPOT)
     machine.handle(UplinkChanged(up=True), 1.0)
-    assert machine.state is State.HOTSPOT  # an uplink alone does not end the session
+    assert state_of(machine) is State.HOTSPOT  # an uplink alone does not end the session
     assert machine.handle(ShortPress(), 2.0)[:2] == [CloseHotspot(), StartInternetSync()]
-    assert machine.state is State.INTERNET_SYNC
+    assert state_of(machine) is State.INTERNET_SYNC
 
 
 def test_presses_during_internet_sync_do_not_stop_it() -> None:
@@ -154,48 +159,48 @@ def test_presses_during_internet_sync_do_not_stop_it() -> None:
     assert StartInternetSync() in machine.handle(ShortPress(), 1.0)
     assert machine.handle(LongPress(), 2.0) == [ShowScreen(Screen.TRANSFER)]
     assert machine.handle(ShortPress(), 3.0) == [ShowScreen(Screen.INTERNET)]
-    assert machine.state is State.INTERNET_SYNC and machine.sync_running
+    assert state_of(machine) is State.INTERNET_SYNC and machine.sync_running
     machine.handle(UplinkChanged(up=False), 4.0)  # the sync itself will report the failure
-    assert machine.state is State.INTERNET_SYNC
+    assert state_of(machine) is State.INTERNET_SYNC
     machine.handle(InternetSyncFinished(ok=False), 5.0)
-    assert machine.state is State.ERROR and machine.problem is Problem.SYNC_FAILED
+    assert state_of(machine) is State.ERROR and machine.problem is Problem.SYNC_FAILED
     machine.handle(UplinkChanged(up=True), 6.0)
     assert StartInternetSync() in machine.handle(ShortPress(), 7.0)  # the press acknowledges
     machine.handle(InternetSyncFinished(ok=True), 8.0)
-    assert machine.state is State.IDLE and machine.problem is None
+    assert state_of(machine) is State.IDLE and machine.problem is None
 
 
 def test_always_open_keeps_the_hotspot() -> None:
     machine = SessionMachine(SessionSettings(idle_close_seconds=IDLE_CLOSE, always_open=True))
     assert machine.handle(PowerOn(clock_trusted=True), 0.0)[0] == OpenHotspot()
-    assert machine.state is State.HOTSPOT and machine.next_deadline() is None
+    assert state_of(machine) is State.HOTSPOT and machine.next_deadline() is None
     assert machine.handle(Tick(), 10 * IDLE_CLOSE) == []
     assert machine.handle(ShortPress(), 1.0) == []  # no uplink: nothing to do, stays open
     machine.handle(UplinkChanged(up=True), 2.0)
     actions = machine.handle(ShortPress(), 3.0)
     assert CloseHotspot() not in actions and StartInternetSync() in actions
     actions = machine.handle(InternetSyncFinished(ok=True), 4.0)
-    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    assert state_of(machine) is State.HOTSPOT and OpenHotspot() not in actions
     actions = machine.handle(StorageChanged(full=True), 5.0)
-    assert machine.state is State.STORAGE_FULL and machine.hotspot_open  # nobody needs to press
+    assert state_of(machine) is State.STORAGE_FULL and machine.hotspot_open  # nobody needs to press
     assert CloseHotspot() not in actions
     actions = machine.handle(StorageChanged(full=False), 6.0)
-    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    assert state_of(machine) is State.HOTSPOT and OpenHotspot() not in actions
     machine.handle(ShortPress(), 7.0)
     machine.handle(StorageChanged(full=True), 8.0)
-    assert machine.state is State.INTERNET_SYNC  # a sync is never interrupted
+    assert state_of(machine) is State.INTERNET_SYNC  # a sync is never interrupted
     machine.handle(InternetSyncFinished(ok=True), 9.0)
-    assert machine.state is State.STORAGE_FULL and machine.hotspot_open
+    assert state_of(machine) is State.STORAGE_FULL and machine.hotspot_open
 
 
 def test_storage_full_during_session_shows_after_it() -> None:
     machine = machine_in(State.HOTSPOT)
     machine.handle(StorageChanged(full=True), 1.0)
-    assert machine.state is State.HOTSPOT
+    assert state_of(machine) is State.HOTSPOT
     machine.handle(ShortPress(), 2.0)
-    assert machine.state is State.STORAGE_FULL and machine.screen is Screen.PROBLEM
+    assert state_of(machine) is State.STORAGE_FULL and machine.screen is Screen.PROBLEM
     machine.handle(FaultChanged(active=True), 3.0)
-    assert machine.state is State.ERROR and machine.problem is Problem.HARDWARE_FAULT
+    assert state_of(machine) is State.ERROR and machine.problem is Problem.HARDWARE_FAULT
 
 
 def test_wipe_cancelled_resumes_the_session() -> None:
@@ -204,7 +209,7 @@ def test_wipe_cancelled_resumes_the_session() -> None:
         ShowScreen(Screen.WIPE_COUNTDOWN), SetStatusLed(STATUS_LED[State.WIPE_COUNTDOWN])]
     assert machine.hotspot_open
     actions = machine.handle(WipeCancelled(), 2.0)
-    assert machine.state is State.HOTSPOT and OpenHotspot() not in actions
+    assert state_of(machine) is State.HOTSPOT and OpenHotspot() not in actions
     assert ShowScreen(Screen.SESSION) in actions
 
 
@@ -215,13 +220,13 @@ def test_wipe_confirmed_during_a_sync() -> None:
     machine.handle(WipeArmed(), 2.0)
     actions = machine.handle(WipeConfirmed(), 3.0)
     assert actions[:2] == [StopInternetSync(), WipeStore()]
-    assert machine.state is State.WIPING
+    assert state_of(machine) is State.WIPING
     assert machine.handle(ShortPress(), 4.0) == []  # nothing interrupts a wipe
     assert machine.handle(WipeArmed(), 4.0) == []
     machine.handle(WipeFinished(), 5.0)
-    assert machine.state is State.WIPED and machine.screen is Screen.WIPED
+    assert state_of(machine) is State.WIPED and machine.screen is Screen.WIPED
     machine.handle(ShortPress(), 6.0)
-    assert machine.state is State.IDLE  # a press after a wipe only acknowledges it
+    assert state_of(machine) is State.IDLE  # a press after a wipe only acknowledges it
 
 
 def test_sync_ending_during_countdown_resumes_to_rest() -> None:
@@ -230,9 +235,9 @@ def test_sync_ending_during_countdown_resumes_to_rest() -> None:
     machine.handle(ShortPress(), 1.0)
     machine.handle(WipeArmed(), 2.0)
     machine.handle(InternetSyncFinished(ok=True), 3.0)
-    assert machine.state is State.WIPE_COUNTDOWN
+    assert state_of(machine) is State.WIPE_COUNTDOWN
     machine.handle(WipeCancelled(), 4.0)
-    assert machine.state is State.IDLE
+    assert state_of(machine) is State.IDLE
 
 
 def test_long_press_cycles_and_wraps() -> None:
@@ -254,7 +259,7 @@ def test_unlisted_pairs_are_ignored() -> None:
             event, now = event_for(kind, machine)
             before = machine.state
             machine.handle(event, now)
-            assert machine.state is before
+            assert state_of(machine) is before
 
 
 EVENTS = st.sampled_from([

@@ -147,6 +147,6 @@ def test_cache_is_bounded(pki: Pki) -> None:
 
 def test_certificates_are_immutable(pki: Pki) -> None:
     with pytest.raises(AttributeError):
-        pki.private_cert.node_id = "0abc"  # type: ignore[misc]
+        pki.private_cert.node_id = "0abc"
     with pytest.raises(AttributeError):
         del pki.private_cert.is_ca

@@ -19,7 +19,8 @@ Edit = Callable[[Any, Pki], None]
 def edited(data: bytes, pki: Pki, edit: Edit) -> bytes:
     info = cms.ContentInfo.load(data[7:])
     edit(info["content"], pki)
-    return data[:7] + info.dump(force=True)
+    dumped: bytes = info.dump(force=True)  # asn1crypto is untyped
+    return data[:7] + dumped
 
 
 def drop_certificates(signed: Any, pki: Pki) -> None:

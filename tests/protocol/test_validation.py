@@ -1,6 +1,7 @@
 """Meaning checks: timing with clock drift, certificate validity, recipient syntax and binding."""
 
 from datetime import datetime, timedelta
+from typing import Literal, TypedDict, Unpack
 
 import pytest
 
@@ -19,8 +20,15 @@ from courier.protocol.validation import is_internet_address
 from tests.protocol.conftest import NOW, MessageFactory, Pki
 
 
-def check(data: bytes, now: datetime = NOW, **options: object) -> None:
-    validate_message(parse_message(data), now, **options)  # type: ignore[arg-type]
+class Options(TypedDict, total=False):
+    """The keywords of validate_message."""
+
+    bound: Literal["internet", "private"] | None
+    clock_drift: timedelta
+
+
+def check(data: bytes, now: datetime = NOW, **options: Unpack[Options]) -> None:
+    validate_message(parse_message(data), now, **options)
 
 
 def test_valid_message(make_message: MessageFactory) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -138,7 +138,7 @@ def _check_recovered(data_dir: Path, acked: dict[str, bytes], deleted: set[str],
         store.close()
 
 
-def _now():
+def _now() -> datetime:
     from tests.store.conftest import NOW  # noqa: PLC0415
 
     return NOW

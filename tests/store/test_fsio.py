@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from courier.store import fsio
 from courier.store.fsio import DIRECT_MIN_BYTES, DurableIO, Fill
 
 
@@ -76,7 +75,7 @@ def test_a_filesystem_refusing_direct_io_gets_buffered_writes(
             raise OSError(errno.EINVAL, "Invalid argument")
         return real_open(path, flags, mode)
 
-    monkeypatch.setattr(fsio.os, "open", open_without_direct)
+    monkeypatch.setattr(os, "open", open_without_direct)  # the os module fsio calls
     caplog.set_level("INFO", logger="courier.store.fsio")
     io = DurableIO()
     for name in ("a", "b"):
@@ -96,7 +95,7 @@ def test_a_filesystem_refusing_the_direct_write_gets_the_same_bytes_buffered(
         if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
             raise OSError(errno.EINVAL, "Invalid argument")
         return real_pwrite(fd, data, offset)
-    monkeypatch.setattr(fsio.os, "pwrite", refusing_pwrite)
+    monkeypatch.setattr(os, "pwrite", refusing_pwrite)
     data = os.urandom(DIRECT_MIN_BYTES)
     calls: list[int] = []
     assert not DurableIO().write_unsynced(tmp_path / "object", len(data), _copying(data, calls))
@@ -111,7 +110,7 @@ def test_a_direct_write_never_cuts_the_file_back(
     # from the device: on an SD card that is a read per stored cargo.
     def no_truncate(fd: int, length: int) -> None:
         raise AssertionError("ftruncate called")
-    monkeypatch.setattr(fsio.os, "ftruncate", no_truncate)
+    monkeypatch.setattr(os, "ftruncate", no_truncate)
     io = DurableIO()
     for size in (DIRECT_MIN_BYTES + 1, 1024 * 1024 + 28, 3 * 1024 * 1024 + 4095):
         data = os.urandom(size)
@@ -129,12 +128,12 @@ def test_a_failed_tail_write_reports_the_device_error(
             del data  # as the real call, which keeps no reference once it has failed
             raise OSError(errno.EIO, "Input/output error")
         return real_pwrite(fd, data, offset)
-    monkeypatch.setattr(fsio.os, "pwrite", failing_tail)
+    monkeypatch.setattr(os, "pwrite", failing_tail)
     io = DurableIO()
     for size in (DIRECT_MIN_BYTES + 1, 3 * 1024 * 1024 + 1):  # the kept buffer, and its own
         with pytest.raises(OSError, match="Input/output error"):
             io.write_unsynced(tmp_path / f"object-{size}", size, _copying(os.urandom(size)))
-    monkeypatch.setattr(fsio.os, "pwrite", real_pwrite)
+    monkeypatch.setattr(os, "pwrite", real_pwrite)
     data = os.urandom(3 * 1024 * 1024 + 1)
     assert io.write_unsynced(tmp_path / "after", len(data), _copying(data))
     assert (tmp_path / "after").read_bytes() == data

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from courier.store import CargoStore, Direction, FileStore, Kind, StoreFullError
+from courier.store import CargoStore, Direction, FileStore, Kind, ObjectMeta, StoreFullError
 from courier.store.fsio import DurableIO, Fill
 from courier.store.policy import CCAS_PER_ADDRESS, CCAS_PER_SENDER, allocated
 from tests.store.conftest import NOW, MiB, make_store, meta
@@ -19,7 +19,8 @@ from tests.store.conftest import NOW, MiB, make_store, meta
 SOON = NOW + timedelta(minutes=5)
 
 
-def cca(sender: str, number: int, address: str = "g.example", hours: int = 0) -> tuple:
+def cca(sender: str, number: int, address: str = "g.example",
+        hours: int = 0) -> tuple[ObjectMeta, bytes]:
     """Return (metadata, bytes) of a CCA from `sender`, newer with `hours`."""
     return (meta(kind=Kind.CCA, direction=Direction.TO_INTERNET, address=address, sender=sender,
                  message_id=f"cca-{sender}-{address}-{number}",

@@ -59,7 +59,9 @@ def test_daemon_holds_no_capabilities_and_reaches_only_its_devices() -> None:
 
 def test_network_helper_has_only_network_capabilities(units: Path) -> None:
     text = (SYSTEMD / "courier-net.service").read_text()
-    caps = set(re.search(r"^CapabilityBoundingSet=(.*)$", text, re.MULTILINE).group(1).split())  # type: ignore[union-attr]
+    line = re.search(r"^CapabilityBoundingSet=(.*)$", text, re.MULTILINE)
+    assert line is not None
+    caps = set(line.group(1).split())
     assert "CAP_SYS_ADMIN" not in caps
     assert "CAP_NET_ADMIN" in caps
     assert _exposure(units, "courier-net.service") < 5.0
@@ -83,7 +85,9 @@ def test_sysusers_creates_the_user_in_a_scratch_root(tmp_path: Path) -> None:
 
 def test_hardware_watchdog_stays_within_the_bcm2835_limit() -> None:
     text = (SYSTEMD / "system.conf.d" / "watchdog.conf").read_text()
-    seconds = int(re.search(r"^RuntimeWatchdogSec=(\d+)s$", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    line = re.search(r"^RuntimeWatchdogSec=(\d+)s$", text, re.MULTILINE)
+    assert line is not None
+    seconds = int(line.group(1))
     assert seconds <= 15
 
 
