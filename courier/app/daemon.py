@@ -7,7 +7,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,8 +209,8 @@ class Daemon:
         assert self.trusted_clock is not None
         board = await self._open_board()
         writer = self.writer = StatusWriter(
-            replace(first_status(self.config, self.data_dir, self.trusted_clock),
-                    notices=self.notices), self.counters,
+            first_status(self.config, self.data_dir, self.trusted_clock, self.notices),
+            self.counters,
             self.trusted_clock, self._store_stats, lambda: self._presence.tracker.stations)
         loop = PanelLoop(
             board, SessionMachine(session_settings(self.config)), self.trusted_clock,

@@ -121,8 +121,9 @@ class StatusWriter:
         self.status = replace(self.status, problem_detail=detail[:60])
 
 
-def first_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceStatus:
-    """Return the first snapshot: the device's name, its Wi-Fi credentials and the clock."""
+def first_status(config: Config, data_dir: Path, clock: TrustedClock,
+                 notices: tuple[str, ...] = ()) -> DeviceStatus:
+    """Return the first snapshot: name, Wi-Fi credentials, clock, settings still to fix."""
     reading = clock.reading(system_now(), time.monotonic())
     try:
         credentials = load_wifi_credentials(data_dir)
@@ -130,4 +131,4 @@ def first_status(config: Config, data_dir: Path, clock: TrustedClock) -> DeviceS
     except NetworkError:
         ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
     return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
-                        ssid=ssid, passphrase=passphrase)
+                        ssid=ssid, passphrase=passphrase, notices=notices)
