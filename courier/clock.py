@@ -102,10 +102,6 @@ class TrustedClock:
         now = self.effective_now(system_now, monotonic)
         return now if self.trusted else max(now, creation_date)
 
-    def is_expired(self, expiry: datetime, system_now: datetime, monotonic: float) -> bool:
-        """Tell whether stored cargo with this expiry must no longer be served or delivered."""
-        return expiry <= self.effective_now(system_now, monotonic)
-
     def save(self, system_now: datetime, monotonic: float) -> datetime:
         """Persist the effective now atomically as the next boot's lower bound; return it."""
         now = self.effective_now(system_now, monotonic)

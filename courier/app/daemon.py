@@ -1,7 +1,6 @@
 """The daemon: the store and the CogRPC server (with the panel and network when enabled)."""
 
 import asyncio
-import dataclasses
 import ipaddress
 import logging
 import signal
@@ -14,20 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from courier.app.control import Emit, serve, socket_path
+from courier.app.board_watch import open_board_retrying, watch_uplink
+from courier.app.control import serve, socket_path
 from courier.app.device import (
     hotspot_request,
-    open_board,
     open_clock,
     open_store,
     session_settings,
     stop_task,
 )
-from courier.app.internet_sync import Progress, SyncReport, report_lines, sync_with
 from courier.app.panel_loop import PanelLoop
 from courier.app.presence import PresenceWatch
 from courier.app.sdnotify import notify, watchdog_interval
 from courier.app.status import StatusWriter, first_status
+from courier.app.sync_runner import SyncParts, SyncRunner
 from courier.app.too_big import publish_too_big
 from courier.app.upkeep import Upkeep, UpkeepSettings
 from courier.clock import TrustedClock, system_now
@@ -38,17 +37,13 @@ from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import ServerLimits, make_server, raise_fd_limit
 from courier.cogrpc.tls import tls_identity
 from courier.config import Config
-from courier.errors import HardwareError
 from courier.panel.session import SessionMachine
-from courier.panel.session_types import UplinkChanged
 from courier.store import FileStore, StoreStats
 
 if TYPE_CHECKING:
     from courier.net.mdns import CogrpcAdvertiser
-    from courier.panel.ports import Board
 
 LOG = logging.getLogger(__name__)
-BOARD_RETRY_SECONDS = 30.0
 
 
 @dataclass
@@ -73,10 +68,9 @@ class Daemon:
     wiped: bool = False
     advertiser: "CogrpcAdvertiser | None" = None
     upkeep: Upkeep | None = None
-    _sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one Internet sync at a time
     presence: PresenceWatch | None = None
     writer: StatusWriter | None = None  # the status the screens show, once the panel runs
-    _sync_task: "asyncio.Task[SyncReport] | None" = None
+    syncs: SyncRunner = field(init=False)  # the Internet syncs, once started
 
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
@@ -86,6 +80,11 @@ class Daemon:
             clock = self.trusted_clock = await asyncio.to_thread(open_clock, self.data_dir, flag)
         system = self.clock
         self.clock = lambda: clock.effective_now(system(), time.monotonic())
+        self.syncs = SyncRunner(self.config, self.data_dir, self.clock, SyncParts(
+            store=lambda: self.store,
+            in_hand=lambda: None if self.relay is None else self.relay.in_hand,
+            writer=lambda: self.writer, wiped=lambda: self.wiped,
+            after=lambda: self.upkeep is not None and self.upkeep.check_network_time()))
         self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
                              UpkeepSettings(
                                  reclaim_every=float(self.config.store.reclaim_interval_seconds),
@@ -152,7 +151,7 @@ class Daemon:
         notify("READY=1\nSTATUS=serving")
         watchdog = asyncio.create_task(self._watchdog())
         upkeep = asyncio.create_task(self.upkeep.run())
-        control = await serve(socket_path(self.data_dir), self._control)
+        control = await serve(socket_path(self.data_dir), self.syncs.control)
         too_big = asyncio.create_task(publish_too_big(self.counters, self.data_dir))
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
@@ -207,7 +206,7 @@ class Daemon:
     async def _panel(self) -> None:
         """Run the board and the session machine until cancelled."""
         assert self.trusted_clock is not None
-        board = await self._open_board()
+        board = await open_board_retrying(self.config, self.data_dir, self.keyboard)
         writer = self.writer = StatusWriter(
             first_status(self.config, self.data_dir, self.trusted_clock, self.notices),
             self.counters,
@@ -215,12 +214,13 @@ class Daemon:
         loop = PanelLoop(
             board, SessionMachine(session_settings(self.config)), self.trusted_clock,
             writer.status, lambda _status: writer.refresh(), open_hotspot=self._open_session,
-            close_hotspot=lambda: self._hotspot("close"), internet_sync=self._internet_sync,
-            stop_sync=self._stop_internet_sync, wipe=self._wipe, activity=self._activity,
+            close_hotspot=lambda: self._hotspot("close"), internet_sync=self.syncs.press,
+            stop_sync=self.syncs.stop, wipe=self._wipe, activity=self._activity,
             fault=writer.problem)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
-        uplink = asyncio.create_task(self._watch_uplink(loop))
+        uplink = asyncio.create_task(watch_uplink(
+            self.config, lambda: self.store, self.clock, writer.uplink, loop.feed))
         presence = asyncio.create_task(self._presence.run())
         try:
             await loop.run()
@@ -242,107 +242,10 @@ class Daemon:
         """Return when a gateway was last active: a gRPC call, or someone on the hotspot."""
         return max(self.counters.snapshot().last_activity, self._presence.last_seen)
 
-    async def _open_board(self) -> "Board":
-        """Open the board; while it cannot be opened, cargo is still served and we retry."""
-        said = ""
-        while True:
-            try:
-                return await asyncio.to_thread(open_board, self.config, self.data_dir,
-                                               self.keyboard)
-            except HardwareError as error:
-                if str(error) != said:
-                    said = str(error)
-                    LOG.error("panel unavailable: %s; serving cargo without it, retrying every "
-                              "%.0f s", error, BOARD_RETRY_SECONDS)
-                    notify(f"STATUS=serving; panel unavailable: {error}")
-                await asyncio.sleep(BOARD_RETRY_SECONDS)
-
-    async def _watch_uplink(self, loop: PanelLoop) -> None:
-        """Tell the session machine when an Internet uplink comes and goes."""
-        from courier.net.uplink import (  # noqa: PLC0415
-            UplinkMonitor,
-            UplinkUp,
-            srv_probe,
-            tcp_probe,
-        )
-
-        probe_to = self.config.internet.probe
-        host, _, port = probe_to.rpartition(":")
-
-        async def held() -> set[str]:
-            store = self.store
-            if store is None:
-                return set()
-            return await asyncio.to_thread(store.internet_addresses, self.clock())
-        # No vendor host: by default, a held gateway's SRV record must resolve (PROTOCOL.md 10).
-        probe = (tcp_probe(host, int(port)) if probe_to
-                 else srv_probe(held, self.config.internet.gateways))
-        served = [self.config.hotspot.interface, *self.config.hotspot.lan_interfaces]
-        async for event in UplinkMonitor(served, probe).events():
-            up = isinstance(event, UplinkUp)
-            if self.writer is not None:
-                self.writer.uplink(up)
-            await loop.feed(UplinkChanged(up=up))
-
-    async def _internet_sync(self) -> bool:
-        """Run one Internet sync with the daemon's own store; report success."""
-        return bool(await self._sync_internet(None, None))
-
-    async def _sync_internet(self, request: dict[str, Any] | None,
-                             emit: Emit | None) -> SyncReport | None:
-        """Sync with the daemon's store, trusted clock and byte budget (shared with CogRPC)."""
-        async with self._sync_lock:  # a press and `courier sync-internet` take turns
-            if self.store is None or self.relay is None:
-                return None
-            writer = self.writer
-            if writer is not None:
-                writer.sync_started()
-
-            def progress(event: Progress) -> None:
-                if writer is not None:
-                    writer.sync_progress(event)
-                if emit is not None:
-                    emit({"progress": dataclasses.asdict(event)})
-            task = self._sync_task = asyncio.create_task(sync_with(
-                self.config, self.store, self.data_dir, self.clock, request, progress,
-                self.relay.in_hand))
-            try:
-                report: SyncReport | None = await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise  # we are being stopped, not the sync
-                report = None  # stopped by a wipe
-            finally:
-                self._sync_task = None
-            if writer is not None and not self.wiped:
-                writer.sync_finished(None if report is None else report.gateways)
-            if self.upkeep is not None and report is not None:
-                self.upkeep.check_network_time()  # the uplink may have brought NTP with it
-            return report
-
-    async def _stop_internet_sync(self) -> None:
-        """Stop a running Internet sync and wait until it has stopped (idempotent)."""
-        task = self._sync_task
-        if task is not None and not task.done():
-            LOG.warning("stopping the Internet sync")
-            task.cancel()
-            await asyncio.wait([task])
-
-    async def _control(self, request: dict[str, Any], emit: Emit) -> dict[str, Any]:
-        """Answer `courier sync-internet` (and nothing else) on the control socket."""
-        if request.get("command") != "sync-internet":
-            return {"error": f"unknown command {str(request.get('command'))[:40]!r}"}
-        LOG.info("Internet sync asked for on the control socket")
-        report = await self._sync_internet(request, emit)
-        if report is None:
-            return {"error": "the store was wiped"}
-        return {"report": report_lines(report)}
-
     async def _wipe(self) -> None:
         """Panic wipe: stop serving, crypto-erase the store, forget the saved time."""
         LOG.warning("panic wipe requested from the button")
-        await self._stop_internet_sync()  # nothing may write to the store being deleted
+        await self.syncs.stop()  # nothing may write to the store being deleted
         if self.upkeep is not None:
             self.upkeep.stopped = True
         if self.server is not None:
