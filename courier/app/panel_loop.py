@@ -44,6 +44,8 @@ from courier.panel.session_types import (
 from courier.panel.views import View
 
 LOG = logging.getLogger(__name__)
+BUTTON_CHECK_SECONDS = 5.0  # how often the button's pin is read to prove it still answers
+STUCK_SECONDS = 120.0  # held down longer than any gesture: shorted, wet or jammed
 Hook = Callable[[], Awaitable[None]]
 StatusSource = Callable[[DeviceStatus], DeviceStatus]
 
@@ -61,7 +63,9 @@ class PanelLoop:
         self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe,
                        "stop": stop_sync}
         self._fault_detail = fault  # the status writer's problem detail
-        self._fault = ""  # a part of the board that failed while running
+        self._faults: dict[str, str] = {}  # part of the board -> how it failed while running
+        self._button_checked = float("-inf")
+        self._pressed_since: float | None = None
         self._sync_stopped = False  # a wipe stopped the sync: its end is no news
         self._internet_sync = internet_sync
         self._activity = activity
@@ -80,7 +84,7 @@ class PanelLoop:
 
         def on_edge(pressed: bool, at: float) -> None:  # may run on a driver thread
             loop.call_soon_threadsafe(self._events.put_nowait, (pressed, at))
-        self.board.button.start(on_edge)
+        self._part("button", lambda: self.board.button.start(on_edge))
         self.status = self._refresh(self.status)
         await self._act(self.machine.handle(PowerOn(
             clock_trusted=self.clock.trusted, storage_full=self._full()), time.monotonic()))
@@ -88,6 +92,7 @@ class PanelLoop:
             while True:
                 with contextlib.suppress(TimeoutError):
                     pressed, at = await asyncio.wait_for(self._events.get(), self._wait())
+                    self._pressed_since = at if pressed else None
                     await self._gestures(self._classifier.edge(pressed, at))
                 await self._tick()
         finally:
@@ -108,9 +113,10 @@ class PanelLoop:
             await self.feed(StorageChanged(full=self._full()))
         if self.clock.trusted != self.machine.clock_trusted:  # NTP or an RTC seen while running
             await self.feed(ClockChanged(trusted=self.clock.trusted))
-        if bool(self._fault) != self.machine.fault:
-            self._fault_detail(self._fault)
-            await self.feed(FaultChanged(active=bool(self._fault)))
+        self._check_button(now)
+        if bool(self._faults) != self.machine.fault:
+            self._fault_detail(next(iter(self._faults.values()), ""))
+            await self.feed(FaultChanged(active=bool(self._faults)))
         activity = self._activity()
         if activity > self._last_activity:
             self._last_activity = activity
@@ -202,17 +208,41 @@ class PanelLoop:
                 if frame != self._last_frame:  # e.g. a countdown whose rounding did not move
                     self._last_frame = frame
                     self._show(image)
-        self.board.status_led.set(status_led_on(self._pattern, now))
-        self.board.activity_led.set(activity_led_on(self._last_activity or None, now))
+        status_on = status_led_on(self._pattern, now)
+        self._part("status LED", lambda: self.board.status_led.set(status_on))
+        activity_on = activity_led_on(self._last_activity or None, now)
+        self._part("activity LED", lambda: self.board.activity_led.set(activity_on))
 
     def _show(self, image: Image.Image) -> None:
         """Show a frame; a display failing while running becomes a fault (the LED says SOS)."""
-        assert self.board.display is not None
+        display = self.board.display
+        assert display is not None
+        self._part("display", lambda: display.show(image))
+        if "display" in self._faults:
+            self._last_view = self._last_frame = None  # drawn again next tick: it may be back
+
+    def _check_button(self, now: float) -> None:
+        """Read the button's pin now and then: a pin that fails or stays down is a fault."""
+        if now - self._button_checked >= BUTTON_CHECK_SECONDS:
+            self._button_checked = now
+            self._part("button", self.board.button.is_pressed)
+        if self._pressed_since is not None and now - self._pressed_since > STUCK_SECONDS:
+            self._failed("button", f"held down for over {STUCK_SECONDS:.0f} s: stuck?")
+
+    def _part(self, part: str, use: Callable[[], object]) -> None:
+        """Use a part of the board; a failure becomes a fault until the part works again."""
         try:
-            self.board.display.show(image)
+            use()
         except HardwareError as error:
-            if not self._fault:
-                LOG.error("display failed: %s", error)
-            self._fault = f"display: {error}"
+            self._failed(part, str(error))
         else:
-            self._fault = ""
+            stuck = part == "button" and self._pressed_since is not None
+            if part in self._faults and not stuck:
+                LOG.warning("%s works again", part)
+                del self._faults[part]
+
+    def _failed(self, part: str, why: str) -> None:
+        """Record a part's failure (logged once; the problem screen shows its detail)."""
+        if part not in self._faults:
+            LOG.error("%s failed: %s", part, why)
+        self._faults[part] = f"{part}: {why}"

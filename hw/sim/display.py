@@ -7,6 +7,8 @@ from typing import TextIO
 
 from PIL import Image
 
+from hw.sim.faults import SimFaults
+
 WIDTH, HEIGHT = 128, 64
 KEPT_FRAMES = 256
 # Two pixel rows per character cell: (top lit, bottom lit) -> block character.
@@ -35,8 +37,9 @@ class SimDisplay:
     """Keeps the latest frames; with a directory, writes last.png atomically (optionally all)."""
 
     def __init__(self, directory: Path | None = None, *, keep_all: bool = False,
-                 terminal: TextIO | None = None) -> None:
+                 terminal: TextIO | None = None, faults: SimFaults | None = None) -> None:
         self.directory = directory
+        self._faults = faults or SimFaults(None)
         self.keep_all = keep_all
         self.terminal = terminal
         # The latest frames only: a daemon on the simulated board runs for days.
@@ -60,6 +63,7 @@ class SimDisplay:
         """Keep the frame (skipping one identical to the last), write PNGs, echo to the terminal."""
         if image.size != self.size:
             raise ValueError(f"frame is {image.size}, display is {self.size}")
+        self._faults.check("display")
         frame = image.convert("1")
         if self.frames and self.frames[-1].tobytes() == frame.tobytes():
             return

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from courier.panel.button import ButtonTiming
 from courier.panel.ports import EdgeCallback
+from hw.sim.faults import SimFaults
 
 logger = logging.getLogger(__name__)
 KEPT_CHANGES = 1024  # per LED: the latest changes only
@@ -18,8 +19,10 @@ KEPT_CHANGES = 1024  # per LED: the latest changes only
 class SimButton:
     """A button whose edges come from press()/release() calls (tests, scripts, the keyboard)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 faults: SimFaults | None = None) -> None:
         self._clock = clock
+        self._faults = faults or SimFaults(None)
         self._pressed = False
         self._on_edge: EdgeCallback | None = None
         self.closed = False
@@ -29,7 +32,8 @@ class SimButton:
         self._on_edge = on_edge
 
     def is_pressed(self) -> bool:
-        """Return the simulated level."""
+        """Return the simulated level (HardwareError while the button is declared broken)."""
+        self._faults.check("button")
         return self._pressed
 
     def set_level(self, pressed: bool, at: float | None = None) -> None:
@@ -65,21 +69,26 @@ class LedChange:
 class SimLed:
     """An LED that records its latest changes with their times (a daemon runs for days)."""
 
-    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic,
+                 faults: SimFaults | None = None) -> None:
         self.name = name
         self._clock = clock
+        self._faults = faults or SimFaults(None)
         self.on = False
         self.history: deque[LedChange] = deque(maxlen=KEPT_CHANGES)
 
     def set(self, on: bool) -> None:
-        """Record a change of level."""
+        """Record a change of level (HardwareError while this LED is declared broken)."""
+        self._faults.check(f"{self.name}-led")
         if on != self.on:
             self.on = on
             self.history.append(LedChange(self._clock(), on))
 
     def close(self) -> None:
         """Darken the LED."""
-        self.set(False)
+        if self.on:  # even when declared broken: closing never fails
+            self.on = False
+            self.history.append(LedChange(self._clock(), False))
 
 
 DEFAULT_TIMING = ButtonTiming()

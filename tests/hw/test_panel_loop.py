@@ -157,8 +157,38 @@ def test_a_display_failing_while_running_is_shown_as_a_fault(tmp_path: Path) -> 
         assert loop.machine.state is State.ERROR and loop.machine.fault
         assert details[-1].startswith("display: no /dev/i2c-1")
         display.show = show  # type: ignore[method-assign]
-        await loop.feed(LongPress())
+        await loop._tick()  # nothing new to show: the frame that failed is drawn again
         await loop._tick()
         assert not loop.machine.fault and details[-1] == ""
+    asyncio.run(scenario())
+    board.close()
+
+
+def test_a_button_held_down_past_every_gesture_is_a_fault_until_released(tmp_path: Path) -> None:
+    import asyncio  # noqa: PLC0415
+
+    board = hw.open_board("sim", BoardSettings())
+    details: list[str] = []
+
+    async def nothing() -> None:
+        return None
+
+    async def no_sync() -> bool:
+        return False
+
+    async def scenario() -> None:
+        loop = PanelLoop(board, SessionMachine(SessionSettings()), TrustedClock(tmp_path), STATUS,
+                         lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
+                         internet_sync=no_sync, stop_sync=nothing, wipe=nothing,
+                         activity=lambda: 0.0, fault=details.append)
+        await loop.feed(PowerOn(clock_trusted=True))
+        loop._pressed_since = 100.0  # what the pump records on a press edge
+        loop._check_button(100.0 + panel_loop.STUCK_SECONDS / 2)
+        assert not loop._faults  # a long press, not yet a fault
+        loop._check_button(100.0 + panel_loop.STUCK_SECONDS + 1)
+        assert loop._faults["button"].startswith("button: held down")
+        loop._pressed_since = None  # released: the next read of the pin clears it
+        loop._check_button(100.0 + panel_loop.STUCK_SECONDS + 1 + panel_loop.BUTTON_CHECK_SECONDS)
+        assert not loop._faults
     asyncio.run(scenario())
     board.close()
