@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from courier.app.retry_book import RetryBook
-from courier.app.sync_outcome import record
+from courier.app.sync_outcome import record, slow_uplink_note
 from courier.cogrpc.budget import ByteBudget
 from courier.config import Config, parse_endpoint
 from courier.store import CargoStore, Kind
@@ -50,12 +50,7 @@ class GatewayReport:
     @property
     def too_big_note(self) -> str | None:
         """Return "uplink too slow for 1 cargo of 8.4 MB" (or None)."""
-        if not self.too_big:
-            return None
-        largest = max(self.too_big) / 1e6
-        count = len(self.too_big)
-        return (f"uplink too slow for 1 cargo of {largest:.1f} MB" if count == 1 else
-                f"uplink too slow for {count} cargo (largest {largest:.1f} MB)")
+        return slow_uplink_note(self.too_big)
 
     @property
     def ok(self) -> bool:

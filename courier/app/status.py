@@ -112,13 +112,20 @@ class StatusWriter:
                 report.address, report.delivered, report.delivered + report.undelivered,
                 report.collected, "done" if report.ok else "failed")
         failed = [r for r in reports or [] if not r.ok]
-        # One line of 21 columns: the gateway that failed (its reason is logged and in the CLI).
-        more = f" +{len(failed) - 1}" if len(failed) > 1 else ""
-        self.problem(f"{failed[0].address}{more}" if failed else "")
+        # Two lines of 21 columns: why, in words (the full reasons are logged and in the CLI).
+        more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+        self.problem(f"{failure_words(failed[0])}{more}" if failed else "")
 
     def problem(self, detail: str) -> None:
         """Set the detail line of the problem screen (a failed sync, a hardware fault)."""
         self.status = replace(self.status, problem_detail=detail[:60])
+
+
+def failure_words(report: GatewayReport) -> str:
+    """Say why a gateway's sync did not finish: the uplink too slow, or the gateway itself."""
+    if report.error is None and not report.undelivered and report.too_big_note:
+        return report.too_big_note
+    return f"could not sync {report.address}"
 
 
 def first_status(config: Config, data_dir: Path, clock: TrustedClock,

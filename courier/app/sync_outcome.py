@@ -5,6 +5,7 @@ since the store hides Internet gateways' names behind keyed hashes (docs/store.m
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +26,16 @@ class SyncOutcome:
     @property
     def note(self) -> str | None:
         """Return "uplink too slow for 1 cargo of 8.4 MB" (or None)."""
-        if not self.too_big_for_uplink:
-            return None
-        count, largest = len(self.too_big_for_uplink), max(self.too_big_for_uplink) / 1e6
-        return (f"uplink too slow for 1 cargo of {largest:.1f} MB" if count == 1 else
-                f"uplink too slow for {count} cargo (largest {largest:.1f} MB)")
+        return slow_uplink_note(self.too_big_for_uplink)
+
+
+def slow_uplink_note(sizes: Sequence[int]) -> str | None:
+    """Return "uplink too slow for 1 cargo of 8.4 MB" for cargo kept for a faster uplink."""
+    if not sizes:
+        return None
+    count, largest = len(sizes), max(sizes) / 1e6
+    return (f"uplink too slow for 1 cargo of {largest:.1f} MB" if count == 1 else
+            f"uplink too slow for {count} cargo, largest {largest:.1f} MB")
 
 
 def record(data_dir: Path, at: datetime, ok: bool, too_big: list[int]) -> None:

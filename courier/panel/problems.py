@@ -15,7 +15,7 @@ _WORDS: dict[Problem, tuple[str, str]] = {
         "A part is not working. Restart; if it stays, get help."),
     Problem.SYNC_FAILED: (
         "Sync failed",
-        "Internet gateway unreachable. Cargo is kept. Press to try again."),
+        "Cargo is kept. Press to try again."),  # why: the detail (a gateway, a slow uplink)
 }
 
 

@@ -159,8 +159,12 @@ def _problem(view: ProblemView) -> Image.Image:
     headline, advice = explain(view.problem)
     c.title(draw, f"! {headline}")
     lines = c.wrap(advice, c.COLUMNS)
-    if view.detail:
-        lines = [*lines[:3], c.fit(view.detail)]
+    if view.detail:  # the advice first; the detail gets the lines it leaves (at least one)
+        room = max(1, 4 - len(lines))
+        detail = c.wrap(view.detail, c.COLUMNS)
+        if len(detail) > room:
+            detail = [*detail[:room - 1], c.fit(" ".join(detail[room - 1:]))]
+        lines = [*lines[:4 - len(detail)], *detail]
     for row, line in enumerate(lines[:4]):
         c.text(draw, 0, 13 + row * c.LINE, line)
     return image

@@ -55,6 +55,8 @@ GOLDEN: dict[str, View] = {
     "clock_untrusted": ClockView(NOW, trusted=False, source="saved"),
     **{f"problem_{p.value}": ProblemView(p) for p in Problem},
     "problem_with_detail": ProblemView(Problem.HARDWARE_FAULT, "display: no /dev/i2c-1"),
+    "problem_uplink_slow": ProblemView(Problem.SYNC_FAILED,
+                                       "uplink too slow for 2 cargo, largest 8.4 MB"),
     "wipe_countdown": WipeCountdownView(remaining=3.2, total=5.0, ready=False),
     "wipe_ready": WipeCountdownView(remaining=0.0, total=5.0, ready=True),
     "wiping": WipingView(),
@@ -72,6 +74,6 @@ DAEMON: dict[str, View] = {
     "daemon_ready_uplink": ReadyView("Test courier", 3, 0, 0.0, clock_trusted=True,
                                      uplink=True),
     "daemon_internet": InternetView((GatewayProgress("gateway.example", 0, 3, 0, "syncing"),)),
-    "daemon_problem": ProblemView(Problem.SYNC_FAILED, "gateway.example"),
+    "daemon_problem": ProblemView(Problem.SYNC_FAILED, "could not sync gateway.example"),
 }
 GOLDEN.update(DAEMON)
