@@ -112,13 +112,13 @@ def test_a_client_that_never_reads_holds_one_cargo_counted_until_the_deadline(
     _stock(store, [phone.cargo(2 * MIB, timedelta(days=3)) for _ in range(5)])
     size = store.select_for_recipient(phone.certificate.node_id, NOW)[0].meta.size
 
-    async def run() -> tuple[list[int], int]:
+    async def run() -> tuple[list[int], int, int]:
         server, relay, port, cert = await _serve(tmp_path, store,
                                                  CollectSettings(default_deadline=3.0))
         header = "Relaynet-CCA " + base64.b64encode(phone.cca()).decode()
         in_hand = relay._collector.budget  # the byte budget is what this test is about
         try:
-            async with _channel(port, cert) as channel:
+            async with _channel(port, cert) as channel, _channel(port, cert) as later:
                 # No deadline, never reads, never acks: a zero-window client.
                 # (None: grpc's defaults, which grpc-stubs wants spelled out.)
                 call = channel.stream_stream(COLLECT, None, None)(
@@ -127,18 +127,28 @@ def test_a_client_that_never_reads_holds_one_cargo_counted_until_the_deadline(
                 for _ in range(10):
                     await asyncio.sleep(0.5)
                     held.append(in_hand.used)
+                sent = relay.counters.snapshot().cargo_out
+                # The stalled call was cut at its deadline, so the cargo it had in flight is
+                # free again: the phone's next call (still connected) gets all five.
+                again = later.stream_stream(COLLECT, request_serializer=bytes,
+                                            response_deserializer=DELIVERY)(
+                    None, metadata=[("authorization", header)], timeout=10)
+                got = 0
+                async for delivery in again:
+                    got += 1
+                    await again.write(ACK(id=delivery.id).SerializeToString())
                 call.cancel()
-                return held, relay.counters.snapshot().cargo_out
+                return held, sent, got
         finally:
             await server.stop(0)
 
-    held, sent = asyncio.run(run())
+    held, sent, got = asyncio.run(run())
+    assert got == 5
     assert sent == 1  # one cargo in flight: nothing measured this client's rate
     # The claim (the encoded cargo) stays past the old 1 s hold, until the server-side deadline
     # (3 s) ends the call.
     assert all(size < claimed <= size + 64 for claimed in held[:5]), held
     assert held[-3:] == [0, 0, 0]
-    assert len(store.select_for_recipient(phone.certificate.node_id, NOW)) == 5  # all kept
 
 
 @pytest.mark.timeout(90)
@@ -174,3 +184,33 @@ def test_calls_that_never_read_hold_up_no_other_phone(tmp_path: Path, phone: Pho
             await server.stop(0)
 
     assert len(asyncio.run(run())) == 3
+
+
+@pytest.mark.timeout(60)
+def test_a_send_stuck_in_flow_control_is_cut_at_the_deadline(tmp_path: Path, phone: Phone) -> None:
+    # An 8 MiB cargo does not fit the window of a client that never reads: the server's write
+    # waits on flow control, where no check of the time runs. Only the cut-off ends that call.
+    store = MemoryStore()
+    _stock(store, [phone.cargo(8 * MIB - 8192, timedelta(days=3)) for _ in range(2)])
+
+    async def run() -> int:
+        server, _, port, cert = await _serve(tmp_path, store, CollectSettings(default_deadline=3.0))
+        header = "Relaynet-CCA " + base64.b64encode(phone.cca()).decode()
+        try:
+            async with _channel(port, cert) as channel, _channel(port, cert) as later:
+                stuck = channel.stream_stream(COLLECT, None, None)(
+                    None, metadata=[("authorization", header)])
+                await asyncio.sleep(4.0)  # past the 3 s the server gives a call without deadline
+                again = later.stream_stream(COLLECT, request_serializer=bytes,
+                                            response_deserializer=DELIVERY)(
+                    None, metadata=[("authorization", header)], timeout=10)
+                got = 0
+                async for delivery in again:
+                    got += 1
+                    await again.write(ACK(id=delivery.id).SerializeToString())
+                stuck.cancel()
+                return got
+        finally:
+            await server.stop(0)
+
+    assert asyncio.run(run()) == 2  # the stuck call no longer holds the first cargo
