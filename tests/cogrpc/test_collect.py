@@ -78,6 +78,18 @@ def _channel(port: int, cert: bytes) -> grpc.aio.Channel:
                                    options=[("grpc.max_receive_message_length", 10 * MIB)])
 
 
+async def _collect(channel: grpc.aio.Channel, header: str, timeout: float) -> list[bytes]:
+    """Collect as a well-behaved phone: read every cargo and ack it."""
+    call = channel.stream_stream(COLLECT, request_serializer=bytes,
+                                 response_deserializer=DELIVERY)(
+        None, metadata=[("authorization", header)], timeout=timeout)
+    got = []
+    async for delivery in call:
+        got.append(delivery.cargo)
+        await call.write(ACK(id=delivery.id).SerializeToString())
+    return got
+
+
 @pytest.mark.timeout(60)
 def test_cargo_expiring_within_the_margin_is_kept(tmp_path: Path, phone: Phone) -> None:
     store = MemoryStore()
@@ -88,14 +100,7 @@ def test_cargo_expiring_within_the_margin_is_kept(tmp_path: Path, phone: Phone) 
         header = "Relaynet-CCA " + base64.b64encode(phone.cca()).decode()
         try:
             async with _channel(port, cert) as channel:
-                call = channel.stream_stream(COLLECT, request_serializer=bytes,
-                                             response_deserializer=DELIVERY)(
-                    None, metadata=[("authorization", header)], timeout=5)
-                got = []
-                async for delivery in call:
-                    got.append(delivery.cargo)
-                    await call.write(ACK(id=delivery.id).SerializeToString())
-                return got
+                return await _collect(channel, header, 5)
         finally:
             await server.stop(0)
 
@@ -130,13 +135,7 @@ def test_a_client_that_never_reads_holds_one_cargo_counted_until_the_deadline(
                 sent = relay.counters.snapshot().cargo_out
                 # The stalled call was cut at its deadline, so the cargo it had in flight is
                 # free again: the phone's next call (still connected) gets all five.
-                again = later.stream_stream(COLLECT, request_serializer=bytes,
-                                            response_deserializer=DELIVERY)(
-                    None, metadata=[("authorization", header)], timeout=10)
-                got = 0
-                async for delivery in again:
-                    got += 1
-                    await again.write(ACK(id=delivery.id).SerializeToString())
+                got = len(await _collect(later, header, 10))
                 call.cancel()
                 return held, sent, got
         finally:
@@ -201,13 +200,7 @@ def test_a_send_stuck_in_flow_control_is_cut_at_the_deadline(tmp_path: Path, pho
                 stuck = channel.stream_stream(COLLECT, None, None)(
                     None, metadata=[("authorization", header)])
                 await asyncio.sleep(4.0)  # past the 3 s the server gives a call without deadline
-                again = later.stream_stream(COLLECT, request_serializer=bytes,
-                                            response_deserializer=DELIVERY)(
-                    None, metadata=[("authorization", header)], timeout=10)
-                got = 0
-                async for delivery in again:
-                    got += 1
-                    await again.write(ACK(id=delivery.id).SerializeToString())
+                got = len(await _collect(later, header, 10))
                 stuck.cancel()
                 return got
         finally:
