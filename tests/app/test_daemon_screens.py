@@ -61,7 +61,7 @@ def test_the_running_daemon_shows_what_happens(
     folder = tmp_path / "world"
     world = node("make-world", str(folder), json.dumps(
         {"gateways": 2, "outbound": [1000, 1000], "inbound": []}))
-    gateways = world["gateways"]  # type: ignore[index]
+    gateways = world["gateways"]
     double = start_double("stall")  # an Internet gateway that takes cargo and never acks
     gateway_env(monkeypatch, double.port, double.ca)
     probe = free_port()

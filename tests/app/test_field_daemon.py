@@ -58,7 +58,7 @@ def test_the_panel_says_how_many_cargo_are_too_big_for_android(tmp_path: Path) -
     folder.mkdir()
     world = node("make-world", str(folder), json.dumps(
         {"gateways": 1, "outbound": [], "inbound": [8 * 1024 * 1024 - 4096]}))
-    gateway = world["gateways"][0]  # type: ignore[index]
+    gateway = world["gateways"][0]
 
     def stock(data_dir: Path) -> None:
         store = FileStore.open(data_dir)

@@ -79,8 +79,8 @@ def test_future_dates_from_throwaway_keys_make_no_legitimate_cargo_dropped(
             store.put(ObjectMeta.from_message(parse_message(raw), Direction.TO_PRIVATE), raw)
     gateway = world["gateways"][0]  # type: ignore[index]
     cca = str(Path(str(world["dir"])) / gateway["cca"])
-    answer = node("collect", courier.host, cca, gateway["id"])
-    assert len(answer["cargo"]) == len(gateway["inbound"]) and not answer["errors"], answer
+    collected = node("collect", courier.host, cca, gateway["id"])
+    assert len(collected["cargo"]) == len(gateway["inbound"]) and not collected["errors"], collected
     saved = json.loads((courier.data_dir / "state" / STATE_FILE).read_text())
     assert datetime.fromisoformat(saved["lower_bound"]) < datetime.now(UTC) + timedelta(hours=1)
 

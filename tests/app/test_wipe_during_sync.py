@@ -9,6 +9,7 @@ from courier.panel.screens import render
 from courier.panel.views import WipedView
 from tests.app.test_device_component import Device
 from tests.app.test_field_daemon import _wait_for_frame
+from tests.cogrpc.conftest import World
 from tests.internet.conftest import (  # noqa: F401 - start_double is a fixture
     StartDouble,
     start_double,
@@ -47,14 +48,17 @@ def gateway_env(monkeypatch: pytest.MonkeyPatch, port: int, ca: Path) -> None:
 
 @pytest.mark.timeout(120)
 def test_a_wipe_during_an_internet_sync_stops_it_and_nothing_is_written_after(
-    tmp_path: Path, world: dict[str, object], start_double: StartDouble,  # noqa: F811
+    tmp_path: Path, world: World, start_double: StartDouble,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if not _has_default_route():
         pytest.skip("no default route here: the uplink can never be up")
     double = start_double("stall")  # takes the cargo and never acks: the sync keeps going
     gateway_env(monkeypatch, double.port, double.ca)
-    device = Device(tmp_path, stock=lambda data: stock(data, world, [0]) and None)
+
+    def stock_first(data_dir: Path) -> None:
+        stock(data_dir, world, [0])
+    device = Device(tmp_path, stock=stock_first)
     try:
         at = device.wait_for("uplink: UplinkUp")
         device.press()
