@@ -17,17 +17,11 @@ import grpc
 
 from bench.common import Figure, free_port, stop_process
 from courier.cogrpc.generated import cogrpc_pb2
-from courier.protocol import (
-    MAX_MESSAGE_SIZE,
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MAX_MESSAGE_SIZE, MessageType, Recipient, parse_message
 from courier.protocol.ramf import MAX_PAYLOAD_SIZE
 from courier.store import Direction, FileStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.cogrpc.stub import cargo_relay
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,15 +15,10 @@ from pathlib import Path
 
 from bench.bench_cogrpc import REPO, _init, _serve
 from bench.common import Figure, free_port, stop_process
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, Recipient, parse_message
 from courier.store import Direction, FileStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.cogrpc.android import DEADLINE, PacedProxy, android_collect
 
 CARGO_PAYLOAD = 1024 * 1024 - 8192  # about 1 MiB each, as parcels batched by a gateway

@@ -6,15 +6,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bench.common import Figure, best_rate
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
-from courier.protocol.serialise import Encoding
+from courier.protocol import MessageType, Recipient, parse_message
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import Encoding, serialize_message
 
 MIB = 1024 * 1024
 ENCODINGS: tuple[Encoding, ...] = ("der", "js", "jvm")

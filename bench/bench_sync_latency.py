@@ -17,15 +17,10 @@ from pathlib import Path
 from bench.bench_cogrpc import _time_to_first
 from bench.bench_internet_sync import ADDRESS, _double, _stock, _world
 from bench.common import Figure, free_port, stop_process
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, Recipient, parse_message
 from courier.store import Direction, FileStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.internet.conftest import make_tls
 
 REPO = Path(__file__).resolve().parent.parent

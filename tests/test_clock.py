@@ -15,12 +15,11 @@ from courier.protocol import (
     FutureMessageError,
     MessageType,
     Recipient,
-    generate_rsa_key,
-    issue_certificate,
     parse_message,
-    serialize_message,
     validate_message,
 )
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 
 SAVED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BOOT_1970 = datetime(1970, 1, 1, 0, 0, 42, tzinfo=UTC)  # a Pi without RTC after power loss

@@ -12,7 +12,6 @@ from courier.protocol.errors import (
     MessageTooLargeError,
     WrongMessageTypeError,
 )
-from courier.protocol.issuing import generate_rsa_key, issue_certificate
 from courier.protocol.ramf import (
     MAX_MESSAGE_SIZE,
     MessageType,
@@ -20,7 +19,6 @@ from courier.protocol.ramf import (
     Recipient,
     parse_message,
 )
-from courier.protocol.serialise import serialize_message
 from courier.protocol.validation import validate_message
 
 __all__ = [
@@ -38,10 +36,7 @@ __all__ = [
     "RamfMessage",
     "Recipient",
     "WrongMessageTypeError",
-    "generate_rsa_key",
-    "issue_certificate",
     "node_id_from_spki",
     "parse_message",
-    "serialize_message",
     "validate_message",
 ]

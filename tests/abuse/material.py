@@ -10,14 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from courier.protocol import (
-    Certificate,
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    serialize_message,
-)
+from courier.protocol import Certificate, MessageType, Recipient
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 
 GATEWAY_ADDRESS = "gateway.example"
 

@@ -12,15 +12,10 @@ import pytest
 from courier.app.daemon import Daemon
 from courier.clock import STATE_FILE
 from courier.config import load_config
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, Recipient, parse_message
 from courier.store import Direction, FileStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.cogrpc.conftest import Courier, node, start_courier
 
 pytestmark = pytest.mark.interop

@@ -11,15 +11,10 @@ import pytest
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.wire import Delivery, Received, parse_delivery, serialize_delivery
-from courier.protocol import (
-    MAX_MESSAGE_SIZE,
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    serialize_message,
-)
+from courier.protocol import MAX_MESSAGE_SIZE, MessageType, Recipient
 from courier.store import MemoryStore
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 
 NOW = datetime.now(UTC)
 CREATED = (NOW - timedelta(minutes=5)).replace(microsecond=0)

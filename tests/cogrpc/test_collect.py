@@ -14,15 +14,10 @@ from courier.cogrpc.generated import cogrpc_pb2
 from courier.cogrpc.relay import CargoRelay
 from courier.cogrpc.serving import make_server
 from courier.cogrpc.tls import tls_identity
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, Recipient, parse_message
 from courier.store import Direction, MemoryStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 MIB = 1024 * 1024

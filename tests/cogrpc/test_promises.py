@@ -12,14 +12,10 @@ from courier.cogrpc.collect import CollectSettings
 from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.relay import CargoRelay
 from courier.errors import StoreError
-from courier.protocol import (
-    MessageType,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, parse_message
 from courier.store import Direction, MemoryStore, ObjectMeta, PutResult
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.cogrpc.test_batch import NOW as BATCH_NOW
 from tests.cogrpc.test_batch import Sender, _received
 from tests.cogrpc.test_collect import (

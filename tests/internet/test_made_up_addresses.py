@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from courier.protocol import (
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    parse_message,
-    serialize_message,
-)
+from courier.protocol import MessageType, Recipient, parse_message
 from courier.store import Direction, FileStore, ObjectMeta
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.cogrpc.conftest import World
 from tests.conftest import REPO
 from tests.internet.conftest import Double, status, stock

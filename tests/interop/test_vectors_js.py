@@ -12,13 +12,11 @@ from courier.protocol import (
     InvalidSignatureError,
     MessageType,
     Recipient,
-    generate_rsa_key,
-    issue_certificate,
     parse_message,
-    serialize_message,
     validate_message,
 )
-from courier.protocol.serialise import Encoding
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import Encoding, serialize_message
 from tests.conftest import JS_DIR, node_available
 from tests.interop import bound
 

@@ -20,12 +20,11 @@ from courier.protocol import (
     MessageType,
     RamfMessage,
     Recipient,
-    generate_rsa_key,
-    issue_certificate,
     parse_message,
-    serialize_message,
     validate_message,
 )
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 from tests.conftest import JS_DIR, REPO, node_available
 from tests.interop import bound
 

@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from courier.protocol import (
-    Certificate,
-    MessageType,
-    Recipient,
-    generate_rsa_key,
-    issue_certificate,
-    serialize_message,
-)
+from courier.protocol import Certificate, MessageType, Recipient
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import serialize_message
 
 # A fixed "now" far from the real clock: every date in these tests is explicit.
 NOW = datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC)

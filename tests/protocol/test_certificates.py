@@ -15,13 +15,11 @@ from courier.protocol import (
     Certificate,
     MalformedMessageError,
     certificates,
-    generate_rsa_key,
-    issue_certificate,
     node_id_from_spki,
     parse_message,
 )
-from courier.protocol.issuing import pss_padding, spki_der
-from courier.protocol.serialise import tlv
+from courier.testing.issuing import generate_rsa_key, issue_certificate, pss_padding, spki_der
+from courier.testing.serialise import tlv
 from tests.protocol.conftest import NOW, MessageFactory, Pki
 
 # BasicConstraints values as the reference libraries write them for a delivery authorization:

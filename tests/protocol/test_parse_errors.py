@@ -12,14 +12,13 @@ from courier.protocol import (
     MessageType,
     Recipient,
     WrongMessageTypeError,
-    generate_rsa_key,
-    issue_certificate,
     parse_message,
 )
 from courier.protocol.errors import InvalidMessageError
 from courier.protocol.ramf import MAX_PAYLOAD_SIZE, MAX_TTL
-from courier.protocol.serialise import sign_content, tlv
 from courier.protocol.signatures import hash_for
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import sign_content, tlv
 from tests.protocol.conftest import NOW, MessageFactory, Pki
 
 

@@ -16,7 +16,7 @@ from courier.protocol import (
 )
 from courier.protocol.ber import MAX_DEPTH, ber_to_der, encode_length
 from courier.protocol.ramf import MAX_TTL
-from courier.protocol.serialise import encode_field_set, sign_content
+from courier.testing.serialise import encode_field_set, sign_content
 from tests.protocol.conftest import NOW, MessageFactory, Pki
 
 FUZZ = settings(max_examples=1000, deadline=None, database=None,

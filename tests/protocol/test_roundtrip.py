@@ -11,13 +11,12 @@ from courier.protocol import (
     InvalidSignatureError,
     MessageType,
     Recipient,
-    generate_rsa_key,
-    issue_certificate,
     parse_message,
     validate_message,
 )
 from courier.protocol.cms import verify_signed_data
-from courier.protocol.serialise import JS_CHUNK, JVM_CHUNK, encode_field_set, sign_content
+from courier.testing.issuing import generate_rsa_key, issue_certificate
+from courier.testing.serialise import JS_CHUNK, JVM_CHUNK, encode_field_set, sign_content
 from tests.protocol.conftest import GATEWAY_ADDRESS, NOW, MessageFactory, Pki
 
 ENCODINGS = ("der", "js", "jvm")

@@ -12,11 +12,11 @@ from courier.protocol import (
     FutureMessageError,
     InvalidRecipientError,
     Recipient,
-    issue_certificate,
     parse_message,
     validate_message,
 )
 from courier.protocol.validation import is_internet_address
+from courier.testing.issuing import issue_certificate
 from tests.protocol.conftest import NOW, MessageFactory, Pki
 
 

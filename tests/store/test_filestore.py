@@ -131,14 +131,9 @@ def test_status_reads_counts_without_the_key_while_open(tmp_path: Path) -> None:
 
 
 def test_from_message_reads_a_real_cargo() -> None:
-    from courier.protocol import (  # noqa: PLC0415
-        MessageType,
-        Recipient,
-        generate_rsa_key,
-        issue_certificate,
-        parse_message,
-        serialize_message,
-    )
+    from courier.protocol import MessageType, Recipient, parse_message  # noqa: PLC0415
+    from courier.testing.issuing import generate_rsa_key, issue_certificate  # noqa: PLC0415
+    from courier.testing.serialise import serialize_message  # noqa: PLC0415
 
     key = generate_rsa_key()
     certificate = issue_certificate(key, is_ca=True)

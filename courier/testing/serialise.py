@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from courier.protocol.ber import encode_length, read_header
 from courier.protocol.certificates import Certificate
-from courier.protocol.issuing import pss_padding
 from courier.protocol.ramf import FORMAT_SIGNATURE, MESSAGE_VERSION, MessageType, Recipient
 from courier.protocol.signatures import hash_for
+from courier.testing.issuing import pss_padding
 
 Encoding = Literal["der", "js", "jvm"]
 JS_CHUNK = 65_536   # pkijs splits eContent into 64 KiB constructed chunks
