@@ -1,5 +1,7 @@
 """The one exception hierarchy of the courier: a root and one branch per area."""
 
+from courier.reasons import Reason
+
 
 class CourierError(Exception):
     """Root of every error the courier raises on purpose."""
@@ -7,6 +9,8 @@ class CourierError(Exception):
 
 class ProtocolError(CourierError):
     """A message or encoding from a peer is malformed or invalid (the peer's fault)."""
+
+    reason: Reason = Reason.INVALID  # what counters, statuses and logs say
 
 
 class StoreError(CourierError):

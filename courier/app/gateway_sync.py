@@ -177,7 +177,7 @@ class GatewaySync:
         except ProtocolError as error:
             self.report.rejected += 1
             LOG.warning("dropped a cargo from %s: %s", self.address,
-                        getattr(error, "reason", "invalid"))
+                        error.reason)
             return
         self.report.collected += 1
 

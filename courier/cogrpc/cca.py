@@ -12,6 +12,7 @@ from courier.errors import ProtocolError, StoreError
 from courier.protocol import MessageType, RamfMessage, parse_message
 from courier.protocol import validate_message as validate
 from courier.protocol.validation import check_sender_issued_by_recipient
+from courier.reasons import Reason
 from courier.store import CargoStore, Direction, ObjectMeta
 
 LOG = logging.getLogger(__name__)
@@ -24,11 +25,11 @@ async def accept_cca(header: str | None, counters: ServerCounters,
                      on_message: Callable[[str, datetime], None]) -> RamfMessage | None:
     """Return the CCA once its header is parsed and the CCA validated, or None (counted)."""
     if header is None:
-        counters.reject("cca_missing")
+        counters.reject(Reason.MISSING, prefix="cca_")
         return None
     prefix = next((p for p in CCA_PREFIXES if header.startswith(p)), None)
     if prefix is None or len(header) > MAX_CCA_HEADER:
-        counters.reject("cca_malformed")
+        counters.reject(Reason.MALFORMED, prefix="cca_")
         return None
     try:
         raw = base64.b64decode(header[len(prefix):], validate=True)
@@ -38,10 +39,10 @@ async def accept_cca(header: str | None, counters: ServerCounters,
         # (PROTOCOL.md 5): a CCA from anyone else could only fill the store (docs/store.md).
         check_sender_issued_by_recipient(cca)
     except (binascii.Error, ValueError):
-        counters.reject("cca_malformed")
+        counters.reject(Reason.MALFORMED, prefix="cca_")
         return None
     except ProtocolError as error:
-        counters.reject("cca_" + getattr(error, "reason", "invalid"))
+        counters.reject(error.reason, prefix="cca_")
         return None
     on_message(cca.sender_id, cca.creation_date)
     counters.add(ccas_accepted=1)
@@ -55,4 +56,4 @@ async def persist_cca(store: CargoStore, cca: RamfMessage, counters: ServerCount
                                 cca.serialized)
     except StoreError as error:
         LOG.warning("could not persist a CCA: %s", error)
-        counters.reject("cca_not_stored")
+        counters.reject(Reason.NOT_STORED, prefix="cca_")

@@ -4,6 +4,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
+
+from courier.reasons import Reason
 
 CLIENT_WINDOW = 60.0
 
@@ -62,10 +65,10 @@ class ServerCounters:
             for name, amount in amounts.items():
                 setattr(self, name, getattr(self, name) + amount)
 
-    def reject(self, reason: str) -> None:
-        """Count an item refused or dropped, by reason."""
+    def reject(self, reason: Reason, prefix: Literal["", "cca_", "unsure_"] = "") -> None:
+        """Count an item refused or dropped, by reason (cca_: the CCA; unsure_: not acked)."""
         with self._lock:
-            self.rejected[reason] += 1
+            self.rejected[prefix + reason] += 1
 
     def gateway(self, gateway_id: str, received: int = 0, sent: int = 0) -> None:
         """Record a private gateway's activity: cargo stored from it, cargo it acknowledged."""

@@ -18,6 +18,7 @@ from courier.cogrpc.intake import Refused, Signed, validate_and_store
 from courier.cogrpc.wire import Received, WireError
 from courier.errors import StoreError
 from courier.protocol import MAX_MESSAGE_SIZE
+from courier.reasons import Reason
 from courier.store import (
     CargoStore,
     StoreFullError,
@@ -144,7 +145,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 try:
                     received = await self._receive(context, unanswered)
                 except WireError as error:
-                    self.counters.reject("malformed_delivery")
+                    self.counters.reject(Reason.MALFORMED_DELIVERY)
                     LOG.info("ended a delivery call: %s", error)
                     malformed = True
                     break
@@ -233,7 +234,7 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 give_up_at = min(give_up_at, loop.time() + UNANSWERED_GRACE)
         if not read.done() and not graced:
             LOG.info("ended a delivery call idle for %.0f s", self._idle_seconds)
-            self.counters.reject("delivery_idle")
+            self.counters.reject(Reason.DELIVERY_IDLE)
         return read.done()
 
     async def _accept(self, batch: list[Received], full: asyncio.Event) -> list[bool]:
@@ -252,17 +253,17 @@ class CargoRelay(cogrpc_pb2_grpc.CargoRelayServicer):
                 self.counters.gateway(outcome.sender_id, received=1)
             elif isinstance(outcome, StoreFullError):
                 full.set()
-                self.counters.reject("storage_full")
+                self.counters.reject(Reason.STORAGE_FULL)
             elif isinstance(outcome, StoreError):
-                self.counters.reject("not_stored")  # not acked: the gateway keeps it
+                self.counters.reject(Reason.NOT_STORED)  # not acked: the gateway keeps it
             elif isinstance(outcome, Refused):
-                self.counters.reject("unsure_" + outcome.reason)  # not acked: kept by the gateway
+                self.counters.reject(outcome.reason, prefix="unsure_")  # not acked: kept
                 LOG.info("refused a cargo without ack (%s; our clock is untrusted)",
                          outcome.reason)
             else:
                 self.counters.reject(outcome)
                 LOG.info("dropped a cargo: %s", outcome)
-            acked.append(isinstance(outcome, Signed | str))
+            acked.append(isinstance(outcome, Signed | Reason))
         return acked
 
     # ---- CollectCargo (courier.cogrpc.collect) ----------------------------------------------

@@ -13,6 +13,7 @@ from courier.cogrpc.counters import ServerCounters
 from courier.cogrpc.generated import cogrpc_pb2
 from courier.cogrpc.relay import MAX_CCA_HEADER, MESSAGE_LIMIT, CargoRelay, Context
 from courier.cogrpc.wire import parse_delivery
+from courier.reasons import Reason
 
 LOG = logging.getLogger(__name__)
 SERVER_OPTIONS: list[tuple[str, int]] = [
@@ -68,7 +69,7 @@ class PerClientCap:
                           context: Context) -> AsyncGenerator[object, None]:
             address = client_address(context)
             if self._calls[address] >= self._limit:
-                self._counters.reject("too_many_calls")
+                self._counters.reject(Reason.TOO_MANY_CALLS)
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                     "too many calls from this address at once")
             self._calls[address] += 1

@@ -11,6 +11,7 @@ from collections.abc import Container
 from typing import NamedTuple
 
 from courier.protocol.errors import MalformedMessageError
+from courier.reasons import Reason
 
 MAX_DEPTH = 48
 MAX_ELEMENTS = 100_000
@@ -21,7 +22,7 @@ _NOTHING: frozenset[bytes] = frozenset()
 _STRING_TAGS = frozenset({4, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29, 30})
 
 
-def _fail(message: str, reason: str = "bad_encoding") -> MalformedMessageError:
+def _fail(message: str, reason: Reason = Reason.BAD_ENCODING) -> MalformedMessageError:
     return MalformedMessageError(f"BER: {message}", reason)
 
 
@@ -56,15 +57,15 @@ class Span(NamedTuple):
 def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int, bool]:
     """Return (content start, length or -1 if indefinite, identifier end, minimal) at `pos`."""
     if pos >= end:
-        raise _fail("truncated before identifier", "truncated")
+        raise _fail("truncated before identifier", Reason.TRUNCATED)
     first = data[pos]
     ident_end = pos + 1 if first & 0x1F != 0x1F else _high_tag_end(data, pos, end)
     if ident_end >= end:
-        raise _fail("truncated before length", "truncated")
+        raise _fail("truncated before length", Reason.TRUNCATED)
     octet = data[ident_end]
     if octet < 0x80:
         if ident_end + 1 + octet > end:
-            raise _fail(f"length {octet} exceeds the octets left", "truncated")
+            raise _fail(f"length {octet} exceeds the octets left", Reason.TRUNCATED)
         return ident_end + 1, octet, ident_end, True
     if octet == 0x80:
         if not first & 0x20:
@@ -75,10 +76,10 @@ def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int, bool]:
         raise _fail("length field too long")
     start = ident_end + 1 + count
     if start > end:
-        raise _fail("truncated length", "truncated")
+        raise _fail("truncated length", Reason.TRUNCATED)
     length = int.from_bytes(data[ident_end + 1:start], "big")
     if start + length > end:
-        raise _fail(f"length {length} exceeds the {end - start} octets left", "truncated")
+        raise _fail(f"length {length} exceeds the {end - start} octets left", Reason.TRUNCATED)
     minimal = length >= 0x80 and data[ident_end + 1] != 0
     return start, length, ident_end, minimal
 
@@ -88,7 +89,7 @@ def _high_tag_end(data: bytes, pos: int, end: int) -> int:
     ident_end = pos + 1
     while True:
         if ident_end >= end:
-            raise _fail("truncated tag", "truncated")
+            raise _fail("truncated tag", Reason.TRUNCATED)
         octet = data[ident_end]
         ident_end += 1
         if ident_end - pos > 5 or (ident_end == pos + 2 and octet == 0x80):
@@ -128,7 +129,7 @@ class _Normaliser:
             return start + length, (None if minimal else self._rebuild(pos, ident_end,
                                                                        data[start:start + length]))
         if depth >= MAX_DEPTH:
-            raise _fail("nesting too deep", "too_deep")
+            raise _fail("nesting too deep", Reason.TOO_DEEP)
         if first & 0xC0 == 0 and first & 0x1F in _STRING_TAGS:
             chunks: list[bytes] = []
             after = self._string(pos, end, depth, first & 0xDF, chunks)
@@ -180,20 +181,20 @@ class _Normaliser:
             if self.elements > MAX_ELEMENTS:
                 raise _fail("too many elements")
             if cursor >= limit:
-                raise _fail("truncated constructed string", "truncated")
+                raise _fail("truncated constructed string", Reason.TRUNCATED)
             first = data[cursor]
             if first & 0xDF != tag:
                 raise _fail("constructed string chunk of another type")
             if first & 0x20:
                 if depth + 1 >= MAX_DEPTH:
-                    raise _fail("nesting too deep", "too_deep")
+                    raise _fail("nesting too deep", Reason.TOO_DEEP)
                 cursor = self._string(cursor, limit, depth + 1, tag, chunks)
                 continue
             if cursor + 4 <= limit and data[cursor + 1] == 0x82:  # the JVM's 1000-octet chunks
                 chunk_start = cursor + 4
                 after = chunk_start + (data[cursor + 2] << 8 | data[cursor + 3])
                 if after > limit:
-                    raise _fail("chunk length exceeds the octets left", "truncated")
+                    raise _fail("chunk length exceeds the octets left", Reason.TRUNCATED)
             else:
                 chunk_start, chunk_length, _, _ = read_header(data, cursor, limit)
                 after = chunk_start + chunk_length
@@ -217,7 +218,7 @@ def ber_to_der(data: bytes, known_der: Container[bytes] = _NOTHING) -> bytes:
     normaliser = _Normaliser(data, known_der)
     after, encoding = normaliser.element(0, len(data), 0)
     if after != len(data):
-        raise _fail(f"{len(data) - after} octets after the end of the value", "trailing_data")
+        raise _fail(f"{len(data) - after} octets after the end of the value", Reason.TRAILING_DATA)
     return data if encoding is None else encoding
 
 
@@ -236,4 +237,4 @@ def read_string_span(data: bytes, pos: int, end: int, tag: int) -> tuple[Span, i
         chunks: list[bytes] = []
         after = _Normaliser(data, _NOTHING)._string(pos, end, 1, tag, chunks)
         return Span.whole(b"".join(chunks)), after
-    raise _fail(f"expected a string of tag 0x{tag:02x}", "bad_structure")
+    raise _fail(f"expected a string of tag 0x{tag:02x}", Reason.BAD_STRUCTURE)

@@ -15,9 +15,10 @@ from courier.protocol.ber import (
     read_string_span,
 )
 from courier.protocol.errors import MalformedMessageError
+from courier.reasons import Reason
 
 
-def _fail(message: str, reason: str = "bad_encoding") -> MalformedMessageError:
+def _fail(message: str, reason: Reason = Reason.BAD_ENCODING) -> MalformedMessageError:
     return MalformedMessageError(f"BER: {message}", reason)
 
 
@@ -54,7 +55,7 @@ class BerReader:
     def _eoc(self, start: int, end: int, depth: int) -> int:  # noqa: PLR0912 - hot path inlined
         """Return the position of the end-of-contents closing the contents starting at `start`."""
         if depth >= MAX_DEPTH:
-            raise _fail("nesting too deep", "too_deep")
+            raise _fail("nesting too deep", Reason.TOO_DEEP)
         data = self.data
         found: list[Element] = []
         cursor = start
@@ -63,7 +64,7 @@ class BerReader:
             if len(found) > budget:
                 raise _fail("too many elements")
             if cursor + 1 >= end:
-                raise _fail("missing end-of-contents", "truncated")
+                raise _fail("missing end-of-contents", Reason.TRUNCATED)
             first = data[cursor]
             octet = data[cursor + 1]
             if first == 0:
@@ -81,7 +82,7 @@ class BerReader:
             else:
                 child_start, length = self._definite_or_indefinite(cursor, end)
             if child_start + length > end:
-                raise _fail("length exceeds the octets left", "truncated")
+                raise _fail("length exceeds the octets left", Reason.TRUNCATED)
             if length >= 0:
                 content_end = after = child_start + length
             else:
@@ -124,11 +125,11 @@ class BerReader:
                 pos = child[4]
                 continue
             if content_end > end:
-                raise _fail("length exceeds the octets left", "truncated")
+                raise _fail("length exceeds the octets left", Reason.TRUNCATED)
             found.append((first, pos, start, content_end, content_end))
             pos = content_end
         if tags and tuple([child[0] for child in found]) != tags:
-            raise MalformedMessageError(f"unexpected structure in {what}", "bad_structure")
+            raise MalformedMessageError(f"unexpected structure in {what}", Reason.BAD_STRUCTURE)
         return found
 
     def string(self, element: Element, tag: int) -> bytes:
@@ -140,7 +141,7 @@ class BerReader:
         if element[0] == tag:
             return Span(self.data, element[2], element[3])
         if element[0] != tag | 0x20:
-            raise _fail(f"expected a string of tag 0x{tag:02x}", "bad_structure")
+            raise _fail(f"expected a string of tag 0x{tag:02x}", Reason.BAD_STRUCTURE)
         chunks = self._children.get(element[2]) if element[3] != element[4] else None
         if chunks is None or not all(chunk[0] == tag for chunk in chunks):
             return read_string_span(self.data, element[1], element[4], tag)[0]

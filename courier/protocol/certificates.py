@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
+from courier.reasons import Reason
 
 CACHE_SIZE = 256
 # Real Awala certificates are 1-2 KB (RSA 2048-4096, a few extensions): anything over this is
@@ -33,7 +34,7 @@ def check_certificate_size(size: int) -> None:
     if size > MAX_CERTIFICATE_SIZE:
         raise MalformedMessageError(
             f"certificate of {size} octets is over the {MAX_CERTIFICATE_SIZE} allowed",
-            "oversize_certificate")
+            Reason.OVERSIZE_CERTIFICATE)
 
 
 def node_id_from_spki(spki_der: bytes) -> str:
@@ -94,11 +95,12 @@ class Certificate:
             fields["is_ca"], fields["issuer_node_id"] = _read_extensions(tbs["extensions"])
         except Exception as error:  # asn1crypto raises many types on hostile input
             raise MalformedMessageError(f"unreadable certificate: {error}",
-                                        "bad_certificate") from error
+                                        Reason.BAD_CERTIFICATE) from error
         if not isinstance(fields["public_key"], rsa.RSAPublicKey):
-            raise MalformedMessageError("certificate key is not RSA (RS-018)", "bad_certificate")
+            raise MalformedMessageError("certificate key is not RSA (RS-018)",
+                                        Reason.BAD_CERTIFICATE)
         if not all(isinstance(fields[name], datetime) for name in ("not_before", "not_after")):
-            raise MalformedMessageError("certificate validity out of range", "bad_certificate")
+            raise MalformedMessageError("certificate validity out of range", Reason.BAD_CERTIFICATE)
         self = cls.__new__(cls)
         for name, value in fields.items():
             object.__setattr__(self, name, value)

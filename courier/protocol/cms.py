@@ -16,6 +16,7 @@ from courier.protocol.certificates import KNOWN_DER, Certificate, check_certific
 from courier.protocol.cms_der import certificate_sid, message_digest, read_der
 from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
+from courier.reasons import Reason
 
 _OID = 0x06
 _SEQUENCE, _SET, _INTEGER, _OCTETS = 0x30, 0x31, 0x02, 0x04
@@ -63,7 +64,7 @@ class _Signer(NamedTuple):
     signature_algorithm: bytes
 
 
-def _malformed(message: str, reason: str = "bad_cms") -> MalformedMessageError:
+def _malformed(message: str, reason: Reason = Reason.BAD_CMS) -> MalformedMessageError:
     return MalformedMessageError(f"CMS SignedData: {message}", reason)
 
 
@@ -84,7 +85,8 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
                 raise _malformed("not normalisable to DER") from None
     # The messageDigest attribute must equal the digest of the eContent octets.
     if _HASH_FUNCTIONS[signer.digest_name](content.view()).digest() != signer.message_digest:
-        raise InvalidSignatureError("messageDigest does not match the content", "bad_signature")
+        raise InvalidSignatureError("messageDigest does not match the content",
+                                    Reason.BAD_SIGNATURE)
     # The signature covers the DER of the signed attributes re-tagged as a SET OF.
     verify_pss(signer.certificate.public_key, signer.signature, signer.signed_attrs_der,
                signer.signature_algorithm)
@@ -106,9 +108,9 @@ def _read(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
     reader = BerReader(data)
     top = reader.element(offset, len(data))
     if top[4] != len(data):
-        raise _malformed("octets after the ContentInfo", "trailing_data")
+        raise _malformed("octets after the ContentInfo", Reason.TRAILING_DATA)
     if top[0] != _SEQUENCE:
-        raise _malformed("ContentInfo is not a SEQUENCE", "bad_structure")
+        raise _malformed("ContentInfo is not a SEQUENCE", Reason.BAD_STRUCTURE)
     oid, explicit = reader.children(top, _OID, _CTX0)
     if data[oid[2]:oid[3]] != _SIGNED_DATA:
         raise _malformed("ContentInfo is not SignedData")
@@ -117,13 +119,13 @@ def _read(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
     tags = [p[0] for p in parts]
     if tags[:3] != [_INTEGER, _SET, _SEQUENCE] or tags[-1] != _SET or \
             not all(t in (_CTX0, _CTX1) for t in tags[3:-1]):
-        raise _malformed("SignedData fields out of order", "bad_structure")
+        raise _malformed("SignedData fields out of order", Reason.BAD_STRUCTURE)
     content = _econtent(reader, parts[2])
     cert_sets = [p for p in parts[3:-1] if p[0] == _CTX0]
     certificates = []
     for choice in reader.children(cert_sets[0]) if cert_sets else []:
         if choice[0] != _SEQUENCE:
-            raise _malformed("only X.509 certificates are supported", "bad_structure")
+            raise _malformed("only X.509 certificates are supported", Reason.BAD_STRUCTURE)
         check_certificate_size(choice[4] - choice[1])  # before the copy
         certificates.append(reader.whole(choice))
     signer_infos = reader.children(parts[-1])
@@ -142,7 +144,7 @@ def _econtent(reader: BerReader, encapsulated: Element) -> Span:
     explicit = fields[1]
     inner = reader.children(explicit, what="eContent")
     if len(inner) != 1:
-        raise _malformed("eContent must be one OCTET STRING", "bad_structure")
+        raise _malformed("eContent must be one OCTET STRING", Reason.BAD_STRUCTURE)
     return reader.string_span(inner[0], _OCTETS)
 
 
@@ -153,7 +155,8 @@ def _read_signer(reader: BerReader, signer_info: Element,
     if tags[:5] != (_INTEGER, _SEQUENCE, _SEQUENCE, _CTX0, _SEQUENCE) or \
             len(tags) < 6 or tags[5] & 0xDF != _OCTETS:
         raise _malformed("SignerInfo needs signed attributes and fields in order",
-                         "no_signed_attributes" if _CTX0 not in tags else "bad_structure")
+                         Reason.NO_SIGNED_ATTRIBUTES if _CTX0 not in tags
+                         else Reason.BAD_STRUCTURE)
     _, sid_element, digest_algorithm, attrs, signature_algorithm, signature = fields[:6]
     issuer, serial = reader.children(sid_element, _SEQUENCE, _INTEGER)
     data = reader.data
@@ -172,12 +175,12 @@ def _signer(certificates: list[bytes], sid: tuple[bytes, int],
     """
     digest_algorithm, signature_algorithm = algorithms
     if not certificates:
-        raise _malformed("no certificates attached", "no_signer_certificate")
+        raise _malformed("no certificates attached", Reason.NO_SIGNER_CERTIFICATE)
     certificate = _find_signer(certificates, sid)
     digest_name = _DIGESTS.get(digest_algorithm)
     if digest_name is None:
         raise InvalidSignatureError("digest algorithm must be SHA-256/384/512 (RS-018)",
-                                    "unsupported_algorithm")
+                                    Reason.UNSUPPORTED_ALGORITHM)
     return _Signer(certificate, digest_name, message_digest(attrs_der), attrs_der, signature,
                    signature_algorithm)
 
@@ -192,4 +195,4 @@ def _find_signer(certificates: list[bytes], sid: tuple[bytes, int]) -> Certifica
             found = (certificate.issuer_der, certificate.serial_number) == sid
         if found:
             return Certificate.from_der(der)
-    raise _malformed("the signer's certificate is not attached", "no_signer_certificate")
+    raise _malformed("the signer's certificate is not attached", Reason.NO_SIGNER_CERTIFICATE)

@@ -10,6 +10,7 @@ from courier.protocol.ber import Span, read_string_span
 from courier.protocol.ber_reader import NotDerError
 from courier.protocol.certificates import check_certificate_size
 from courier.protocol.errors import MalformedMessageError
+from courier.reasons import Reason
 
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 _DATA_OID = bytes.fromhex("06092a864886f70d010701")
@@ -37,7 +38,7 @@ DerParts = tuple[Span, list[bytes], bytes, bytes, bytes, bytes, bytes, bytes]
 def _header(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
     """Return (content start, content end) of the DER element of identifier `tag` at `pos`."""
     if pos + 2 > end or data[pos] != tag:
-        raise MalformedMessageError("CMS SignedData: unexpected structure", "bad_structure")
+        raise MalformedMessageError("CMS SignedData: unexpected structure", Reason.BAD_STRUCTURE)
     octet = data[pos + 1]
     if octet < 0x80:
         start, length = pos + 2, octet
@@ -50,11 +51,12 @@ def _header(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
     else:
         raise NotDerError
     if start + length > end:
-        raise MalformedMessageError("CMS SignedData: length exceeds the octets left", "truncated")
+        raise MalformedMessageError("CMS SignedData: length exceeds the octets left",
+                                    Reason.TRUNCATED)
     return start, start + length
 
 
-def _bad(message: str, reason: str = "bad_structure") -> MalformedMessageError:
+def _bad(message: str, reason: Reason = Reason.BAD_STRUCTURE) -> MalformedMessageError:
     return MalformedMessageError(f"CMS SignedData: {message}", reason)
 
 
@@ -72,7 +74,7 @@ def _close(data: bytes, pos: int, stop: int, limit: int) -> int:
             raise _bad("unexpected octets at the end of a value")
         return stop
     if pos + 2 > limit or data[pos] or data[pos + 1]:
-        raise _bad("missing end-of-contents", "truncated")
+        raise _bad("missing end-of-contents", Reason.TRUNCATED)
     return pos + 2
 
 
@@ -82,7 +84,7 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
     info_start, info_stop = _open(data, offset, end, 0x30)
     info_limit = end if info_stop < 0 else info_stop
     if not data.startswith(_SIGNED_DATA_OID, info_start):
-        raise _bad("ContentInfo is not SignedData", "bad_cms")
+        raise _bad("ContentInfo is not SignedData", Reason.BAD_CMS)
     explicit_start, explicit_stop = _open(data, info_start + len(_SIGNED_DATA_OID), info_limit,
                                           0xA0)
     explicit_limit = info_limit if explicit_stop < 0 else explicit_stop
@@ -107,10 +109,10 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
     pos = _close(data, infos_end, sd_stop, sd_end)
     pos = _close(data, pos, explicit_stop, explicit_limit)
     if _close(data, pos, info_stop, info_limit) != end:
-        raise _bad("octets after the ContentInfo", "trailing_data")
+        raise _bad("octets after the ContentInfo", Reason.TRAILING_DATA)
     info_start, info_end = _header(data, infos_start, infos_end, 0x30)
     if info_end != infos_end:
-        raise _bad("expected exactly one SignerInfo", "bad_cms")
+        raise _bad("expected exactly one SignerInfo", Reason.BAD_CMS)
     return (content, certificates, *_signer_info(data, info_start, info_end))
 
 
@@ -119,10 +121,10 @@ def _encapsulated(data: bytes, pos: int, end: int) -> tuple[Span, int]:
     start, stop = _open(data, pos, end, 0x30)
     limit = end if stop < 0 else stop
     if not data.startswith(_DATA_OID, start):
-        raise _bad("eContentType must be id-data", "bad_cms")
+        raise _bad("eContentType must be id-data", Reason.BAD_CMS)
     pos = start + len(_DATA_OID)
     if pos >= limit or data[pos] != 0xA0:
-        raise _bad("content is detached; RAMF requires it attached", "bad_cms")
+        raise _bad("content is detached; RAMF requires it attached", Reason.BAD_CMS)
     explicit_start, explicit_stop = _open(data, pos, limit, 0xA0)
     explicit_limit = limit if explicit_stop < 0 else explicit_stop
     # JS (pkijs) writes eContent as a constructed OCTET STRING of 64 KiB chunks, the JVM as an
@@ -144,7 +146,7 @@ def _signer_info(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes
     _, pos = _header(data, digest_start, end, 0x30)
     digest_end = pos
     if pos < end and data[pos] != 0xA0:
-        raise _bad("signed attributes are required", "no_signed_attributes")
+        raise _bad("signed attributes are required", Reason.NO_SIGNED_ATTRIBUTES)
     attrs_start, attrs_end = _header(data, pos, end, 0xA0)
     _, algorithm_end = _header(data, attrs_end, end, 0x30)
     signature_start, signature_end = _header(data, algorithm_end, end, 0x04)
@@ -190,13 +192,13 @@ def message_digest(attrs_der: bytes) -> bytes:
         start, after = _header(attrs_der, pos, end, 0x30)
         kind, value = _attribute(attrs_der, pos, start, after)
         if kind in seen:
-            raise _bad("a signed attribute appears twice", "bad_cms")
+            raise _bad("a signed attribute appears twice", Reason.BAD_CMS)
         seen.add(kind)
         digest = value if value is not None else digest
         pos = after
     if _CONTENT_TYPE not in seen or digest is None:
         raise _bad("contentType and messageDigest attributes are required",
-                   "no_signed_attributes")
+                   Reason.NO_SIGNED_ATTRIBUTES)
     return digest
 
 
@@ -213,13 +215,13 @@ def _attribute(attrs_der: bytes, pos: int, start: int, stop: int) -> tuple[bytes
     values_start, values_end = _header(attrs_der, oid_end, stop, 0x31)
     kind = attrs_der[oid_start:oid_end]
     if values_end != stop:
-        raise _bad("malformed signed attribute", "bad_cms")
+        raise _bad("malformed signed attribute", Reason.BAD_CMS)
     if kind == _CONTENT_TYPE:
         if attrs_der[values_start:values_end] != _DATA_OID:
-            raise _bad("contentType attribute must be one id-data", "bad_cms")
+            raise _bad("contentType attribute must be one id-data", Reason.BAD_CMS)
     elif kind == _MESSAGE_DIGEST:
         value_start, value_end = _header(attrs_der, values_start, values_end, 0x04)
         if value_end != values_end:
-            raise _bad("messageDigest attribute must have one value", "bad_cms")
+            raise _bad("messageDigest attribute must have one value", Reason.BAD_CMS)
         return kind, attrs_der[value_start:value_end]
     return kind, None

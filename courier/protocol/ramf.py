@@ -14,6 +14,7 @@ from courier.protocol.errors import (
     MessageTooLargeError,
     WrongMessageTypeError,
 )
+from courier.reasons import Reason
 
 # Limits used by both reference libraries (PROTOCOL.md section 2); checked at parse time because
 # they bound the representation itself, as the libraries' deserialisers do.
@@ -119,7 +120,7 @@ def parse_message(data: bytes, expected_type: MessageType | None = None,
         raise ValueError(f"start {start} is outside the {len(data)} octets")
     if len(data) - start > MAX_MESSAGE_SIZE:
         raise MessageTooLargeError(
-            f"message of {len(data) - start} octets exceeds {MAX_MESSAGE_SIZE}", "too_large")
+            f"message of {len(data) - start} octets exceeds {MAX_MESSAGE_SIZE}", Reason.TOO_LARGE)
     message_type = _read_format_signature(data, start, expected_type)
     signed = verify_signed_data(data, start + HEADER_LENGTH)
     recipient, message_id, creation_date, ttl, payload = parse_field_set(signed.econtent)
@@ -132,28 +133,28 @@ def _read_format_signature(data: bytes, start: int,
     if data.startswith(OBSOLETE_FORMAT_SIGNATURE, start):
         raise MalformedMessageError(
             'obsolete "Relaynet" format signature: the sender must upgrade to "Awala"',
-            "obsolete_format")
+            Reason.OBSOLETE_FORMAT)
     if len(data) - start < HEADER_LENGTH:
-        raise MalformedMessageError("too short for a RAMF format signature", "truncated")
+        raise MalformedMessageError("too short for a RAMF format signature", Reason.TRUNCATED)
     if not data.startswith(FORMAT_SIGNATURE, start):
         raise MalformedMessageError('RAMF format signature must begin with "Awala"',
-                                    "bad_format_signature")
+                                    Reason.BAD_FORMAT_SIGNATURE)
     octet = data[start + 5]
     message_type = _TYPES.get(octet)
     if message_type is None:
         raise WrongMessageTypeError(f"message type 0x{octet:02x} is not cargo or CCA",
-                                    "unknown_type")
+                                    Reason.UNKNOWN_TYPE)
     if expected_type is not None and message_type is not expected_type:
         raise WrongMessageTypeError(
             f"expected {expected_type.name} (0x{expected_type:02x}), got {message_type.name}",
-            "wrong_type")
+            Reason.WRONG_TYPE)
     if data[start + 6] != MESSAGE_VERSION:
         raise MalformedMessageError(f"message version 0x{data[start + 6]:02x} is not 0x00",
-                                    "unsupported_version")
+                                    Reason.UNSUPPORTED_VERSION)
     return message_type
 
 
-def _field_error(message: str, reason: str = "bad_field_set") -> MalformedMessageError:
+def _field_error(message: str, reason: Reason = Reason.BAD_FIELD_SET) -> MalformedMessageError:
     return MalformedMessageError(f"RAMF field set: {message}", reason)
 
 
@@ -186,7 +187,7 @@ def _read_field_set(span: Span) -> tuple[Recipient, str, datetime, int, memoryvi
     if payload[3] - payload[2] > MAX_PAYLOAD_SIZE:
         raise MessageTooLargeError(
             f"payload of {payload[3] - payload[2]} octets exceeds {MAX_PAYLOAD_SIZE}",
-            "payload_too_large")
+            Reason.PAYLOAD_TOO_LARGE)
     return (Recipient(_visible(data[parts[0][2]:parts[0][3]], "recipient id", MAX_ADDRESS_LENGTH),
                       address),
             _visible(data[ident[2]:ident[3]], "message id", MAX_MESSAGE_ID_LENGTH),
@@ -196,7 +197,8 @@ def _read_field_set(span: Span) -> tuple[Recipient, str, datetime, int, memoryvi
 
 def _visible(raw: bytes, what: str, limit: int) -> str:
     if len(raw) > limit:
-        raise _field_error(f"{what} of {len(raw)} characters exceeds {limit}", "field_too_long")
+        raise _field_error(f"{what} of {len(raw)} characters exceeds {limit}",
+                           Reason.FIELD_TOO_LONG)
     if _VISIBLE.fullmatch(raw) is None:
         raise _field_error(f"{what} is not a VisibleString")
     return raw.decode("ascii")
@@ -205,24 +207,24 @@ def _visible(raw: bytes, what: str, limit: int) -> str:
 def _date(raw: bytes) -> datetime:
     # RS-001 as deployed: 14 digits YYYYMMDDHHmmss in UTC, no zone letter, no fraction.
     if len(raw) != 14 or not raw.isdigit():
-        raise _field_error("creationDate must be 14 digits YYYYMMDDHHmmss", "bad_date")
+        raise _field_error("creationDate must be 14 digits YYYYMMDDHHmmss", Reason.BAD_DATE)
     rest, second = divmod(int(raw), 100)
     rest, minute = divmod(rest, 100)
     rest, hour = divmod(rest, 100)
     rest, day = divmod(rest, 100)
     year, month = divmod(rest, 100)
     if year >= 9999:  # leave room for creation + TTL + drift arithmetic (datetime ends in 9999)
-        raise _field_error(f"creationDate year {year} is out of range", "bad_date")
+        raise _field_error(f"creationDate year {year} is out of range", Reason.BAD_DATE)
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
-        raise _field_error(f"creationDate {raw!r} is not a date", "bad_date") from None
+        raise _field_error(f"creationDate {raw!r} is not a date", Reason.BAD_DATE) from None
 
 
 def _ttl(raw: bytes) -> int:
     if not raw or len(raw) > 5:
-        raise _field_error("ttl INTEGER has a bad length", "bad_ttl")
+        raise _field_error("ttl INTEGER has a bad length", Reason.BAD_TTL)
     ttl = int.from_bytes(raw, "big", signed=True)
     if not 0 <= ttl <= MAX_TTL:
-        raise _field_error(f"ttl {ttl} is outside 0..{MAX_TTL}", "bad_ttl")
+        raise _field_error(f"ttl {ttl} is outside 0..{MAX_TTL}", Reason.BAD_TTL)
     return ttl

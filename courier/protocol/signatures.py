@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from courier.protocol.errors import InvalidSignatureError
+from courier.reasons import Reason
 
 MIN_RSA_BITS = 2048
 
@@ -23,7 +24,7 @@ def hash_for(name: str) -> hashes.HashAlgorithm:
         return _HASHES[name]()
     except KeyError:
         raise InvalidSignatureError(f"digest algorithm {name} is refused (RS-018)",
-                                    "unsupported_algorithm") from None
+                                    Reason.UNSUPPORTED_ALGORITHM) from None
 
 
 @lru_cache(maxsize=32)
@@ -32,22 +33,23 @@ def _pss(algorithm_der: bytes) -> tuple[padding.PSS, hashes.HashAlgorithm]:
     algorithm = algos.SignedDigestAlgorithm.load(algorithm_der, strict=True)
     if algorithm["algorithm"].native != "rsassa_pss":
         raise InvalidSignatureError("signature algorithm must be RSASSA-PSS (RS-018)",
-                                    "unsupported_algorithm")
+                                    Reason.UNSUPPORTED_ALGORITHM)
     params = algorithm["parameters"]
     if not isinstance(params, algos.RSASSAPSSParams):
         raise InvalidSignatureError("RSASSA-PSS parameters must be explicit",
-                                    "unsupported_algorithm")
+                                    Reason.UNSUPPORTED_ALGORITHM)
     # Absent fields take RFC 4055's SHA-1 defaults, which hash_for refuses.
     digest = hash_for(params["hash_algorithm"]["algorithm"].native)
     mgf = params["mask_gen_algorithm"]
     if mgf["algorithm"].native != "mgf1":
-        raise InvalidSignatureError("PSS mask generation must be MGF1", "unsupported_algorithm")
+        raise InvalidSignatureError("PSS mask generation must be MGF1",
+                                    Reason.UNSUPPORTED_ALGORITHM)
     mgf_hash = hash_for(mgf["parameters"]["algorithm"].native)
     salt = params["salt_length"].native
     if params["trailer_field"].native not in (1, "trailer_field_bc"):
-        raise InvalidSignatureError("PSS trailer field must be 1", "unsupported_algorithm")
+        raise InvalidSignatureError("PSS trailer field must be 1", Reason.UNSUPPORTED_ALGORITHM)
     if not 0 <= salt <= 1024:
-        raise InvalidSignatureError("PSS salt length out of range", "unsupported_algorithm")
+        raise InvalidSignatureError("PSS salt length out of range", Reason.UNSUPPORTED_ALGORITHM)
     return padding.PSS(mgf=padding.MGF1(mgf_hash), salt_length=salt), digest
 
 
@@ -59,7 +61,7 @@ def pss_parameters(algorithm_der: bytes) -> tuple[padding.PSS, hashes.HashAlgori
         raise
     except Exception as error:  # asn1crypto raises many types on hostile input
         raise InvalidSignatureError(f"unreadable signature algorithm: {error}",
-                                    "unsupported_algorithm") from error
+                                    Reason.UNSUPPORTED_ALGORITHM) from error
 
 
 def verify_pss(key: rsa.RSAPublicKey, signature: bytes, data: bytes,
@@ -68,8 +70,8 @@ def verify_pss(key: rsa.RSAPublicKey, signature: bytes, data: bytes,
     pss, digest = pss_parameters(algorithm_der)
     if key.key_size < MIN_RSA_BITS:
         raise InvalidSignatureError(f"RSA key of {key.key_size} bits is too small (RS-018)",
-                                    "weak_key")
+                                    Reason.WEAK_KEY)
     try:
         key.verify(signature, data, pss, digest)
     except (InvalidSignature, UnsupportedAlgorithm, ValueError):
-        raise InvalidSignatureError("signature does not verify", "bad_signature") from None
+        raise InvalidSignatureError("signature does not verify", Reason.BAD_SIGNATURE) from None

@@ -12,6 +12,7 @@ from courier.protocol.errors import (
     InvalidRecipientError,
 )
 from courier.protocol.ramf import RamfMessage, Recipient
+from courier.reasons import Reason
 
 # The one definition of the drift tolerance (docs/panel.md, "Clock policy"): a message dated more
 # than this ahead of a trusted clock is refused.
@@ -37,11 +38,11 @@ def validate_message(
     check_recipient_syntax(message.recipient)
     if bound == "internet" and message.recipient.internet_address is None:
         raise InvalidRecipientError("Internet-bound message lacks an Internet address",
-                                    "not_internet_bound")
+                                    Reason.NOT_INTERNET_BOUND)
     if bound == "private":
         if message.recipient.internet_address is not None:
             raise InvalidRecipientError("message for a private gateway has an Internet address",
-                                        "not_private_bound")
+                                        Reason.NOT_PRIVATE_BOUND)
         check_sender_issued_by_recipient(message)
 
 
@@ -50,15 +51,15 @@ def _check_timing(message: RamfMessage, now: datetime, drift: timedelta) -> None
     certificate = message.sender_certificate
     if now + drift < certificate.not_before:
         raise CertificateValidityError("sender certificate is not valid yet",
-                                       "certificate_not_yet_valid")
+                                       Reason.CERTIFICATE_NOT_YET_VALID)
     if now > certificate.not_after:
-        raise CertificateValidityError("sender certificate has expired", "certificate_expired")
+        raise CertificateValidityError("sender certificate has expired", Reason.CERTIFICATE_EXPIRED)
     if message.creation_date > now + drift:
         raise FutureMessageError(
-            f"creation date {message.creation_date.isoformat()} is in the future", "future")
+            f"creation date {message.creation_date.isoformat()} is in the future", Reason.FUTURE)
     if message.expiry_date < now:
         raise ExpiredMessageError(f"message expired at {message.expiry_date.isoformat()}",
-                                  "expired")
+                                  Reason.EXPIRED)
     # No check of the creation date against the certificate's start or end: neither official
     # library makes one (awala-jvm and relaynet-core-js validateTiming), and the Internet
     # gateway back-dates a reply by 3 h while the Android gateway's delivery authorization
@@ -69,11 +70,11 @@ def check_recipient_syntax(recipient: Recipient) -> None:
     """Refuse a recipient id not matching ^0[a-f0-9]+$ or an address that is not a DNS name."""
     if NODE_ID_PATTERN.fullmatch(recipient.id) is None:
         raise InvalidRecipientError(f"recipient id {recipient.id[:80]!r} is not a node id",
-                                    "bad_recipient_id")
+                                    Reason.BAD_RECIPIENT_ID)
     address = recipient.internet_address
     if address is not None and not is_internet_address(address):
         raise InvalidRecipientError(f"{address[:80]!r} is not a bare DNS name",
-                                    "bad_internet_address")
+                                    Reason.BAD_INTERNET_ADDRESS)
 
 
 def is_internet_address(address: str) -> bool:
@@ -103,9 +104,9 @@ def check_sender_issued_by_recipient(message: RamfMessage) -> None:
             if not sender.is_issued_by(certificate):
                 raise InvalidRecipientError(
                     "sender certificate was not issued by the attached recipient certificate",
-                    "sender_not_issued_by_recipient")
+                    Reason.SENDER_NOT_ISSUED_BY_RECIPIENT)
             return
     # Weak check: the Internet gateway attaches no chain; AKI = SHA-256 of the issuer's SPKI.
     if sender.issuer_node_id != recipient_id:
         raise InvalidRecipientError("sender certificate was not issued by the recipient",
-                                    "sender_not_issued_by_recipient")
+                                    Reason.SENDER_NOT_ISSUED_BY_RECIPIENT)
