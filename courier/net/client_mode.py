@@ -86,6 +86,8 @@ class ClientMode:
 
     async def leave(self) -> None:
         """Release the lease, stop wpa_supplicant and clear the interface (idempotent)."""
+        if self._supplicant is None:
+            return  # never started, or already left: the interface may be the hotspot's
         with contextlib.suppress(NetworkError, TimeoutError):
             await asyncio.wait_for(self._run("dhclient", "-r", *self._dhclient_files(),
                                              self.interface), 10)
