@@ -74,3 +74,34 @@ def test_without_networks_or_with_a_bad_name_the_helper_refuses() -> None:
         asyncio.run(uplink_verb(None, False, "uplink-scan", ""))
     with pytest.raises(NetworkError, match="in hex"):
         asyncio.run(uplink_verb(FakeClient(), False, "uplink-join", "zz"))
+
+
+def test_the_daemon_side_runs_a_whole_wifi_sync_through_the_helper(tmp_path: Path) -> None:
+    from courier.app.wifi_sync import WifiSyncParts, wifi_sync  # noqa: PLC0415
+    from courier.app.wifi_wiring import HelperUplink  # noqa: PLC0415
+    from courier.sync.wifi_uplink import Finished  # noqa: PLC0415
+
+    client = FakeClient()
+    setup = NetSetup(make_plan("veth-none", "10.97.0.0/24"), WifiCredentials("C", "p" * 12),
+                     RadioSettings("", 6, 10, wpa3=False), tmp_path, client=client)
+    said: list[str] = []
+
+    async def check() -> tuple[bool, bool]:
+        return True, True
+
+    async def sync() -> bool:
+        client.calls.append("sync")
+        return True
+
+    async def scenario() -> Finished:
+        socket = tmp_path / "control.sock"
+        server = await setup.serve_control(socket)
+        try:
+            parts = WifiSyncParts(HelperUplink(socket), check, sync, said.append)
+            return await wifi_sync(("Office", "Café \"Lagos\""), False, parts)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(scenario()) == Finished(True, None)
+    assert client.calls == ["scan", "join Café \"Lagos\"", "address", "sync", "leave"]
