@@ -33,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from courier.net.client_mode import ClientMode  # noqa: PLC0415
     from courier.net.credentials import load_wifi_credentials  # noqa: PLC0415
     from courier.net.netsetup import NetSetup  # noqa: PLC0415
     from courier.net.plan import make_plan  # noqa: PLC0415
@@ -45,13 +46,16 @@ async def _serve(args: argparse.Namespace) -> int:
                                    overrides)
     hotspot = config.hotspot
     data_dir = Path(config.device.data_dir)
+    interface = args.interface or hotspot.interface
+    networks = config.uplink.wifi
     setup = NetSetup(
-        plan=make_plan(args.interface or hotspot.interface, hotspot.subnet),
+        plan=make_plan(interface, hotspot.subnet),
         credentials=load_wifi_credentials(data_dir),
         radio=RadioSettings(country=hotspot.country, channel=hotspot.channel,
                             max_clients=hotspot.max_clients, wpa3=hotspot.wpa3),
         run_dir=args.run_dir,
         lan_interfaces=hotspot.lan_interfaces,
+        client=ClientMode(interface, networks, hotspot.country, args.run_dir) if networks else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

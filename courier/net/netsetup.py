@@ -16,6 +16,7 @@ from pathlib import Path
 
 from courier.errors import NetworkError
 from courier.net.addressing import configure_interface, deconfigure_interface, is_wireless
+from courier.net.client_verbs import UPLINK_VERBS, Client, uplink_verb
 from courier.net.credentials import WifiCredentials
 from courier.net.plan import HotspotPlan
 from courier.net.radio import choose_channel, usable_channels
@@ -28,8 +29,8 @@ from courier.net.render import (
 )
 
 LOG = logging.getLogger(__name__)
-VERBS = frozenset({"open", "close", "status"})
-_MAX_REQUEST = 64
+VERBS = frozenset({"open", "close", "status"}) | UPLINK_VERBS
+_MAX_REQUEST = 128  # "uplink-join" and a 32-byte name in hex
 
 
 def daemon_group(name: str = "courier") -> str | None:
@@ -50,6 +51,7 @@ class NetSetup:
     radio: RadioSettings
     run_dir: Path
     lan_interfaces: tuple[str, ...] = ()
+    client: Client | None = None  # the Wi-Fi uplink on the hotspot's radio, when networks are set
     programs: dict[str, str] = field(default_factory=lambda: {
         "nft": "nft", "dnsmasq": "dnsmasq", "hostapd": "hostapd", "iw": "iw"})
     _children: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
@@ -70,6 +72,8 @@ class NetSetup:
         """Address the hotspot interface and start hostapd (radios only) and dnsmasq."""
         if self.is_open:
             return
+        if self.client is not None:
+            await self.client.leave()  # access point and client never at once on one radio
         await configure_interface(self.plan.interface, self.plan.address, self.plan.prefixlen)
         if is_wireless(self.plan.interface):
             conf = self._write("hostapd.conf", render_hostapd(
@@ -96,8 +100,10 @@ class NetSetup:
         with contextlib.suppress(NetworkError):
             await self._run(self.programs["nft"], "delete", "table", "inet", NFT_TABLE)
 
-    async def handle(self, verb: str) -> dict[str, object]:
+    async def handle(self, verb: str, argument: str = "") -> dict[str, object]:
         """Carry out one control verb and return the status."""
+        if verb in UPLINK_VERBS:
+            return await uplink_verb(self.client, self.is_open, verb, argument)
         if verb == "open":
             await self.open_hotspot()
         elif verb == "close":
@@ -116,11 +122,12 @@ class NetSetup:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             line = await asyncio.wait_for(reader.readline(), timeout=5)
-            verb = line[:_MAX_REQUEST].decode("ascii", "replace").strip()
+            text = line[:_MAX_REQUEST].decode("ascii", "replace").strip()
+            verb, _, argument = text.partition(" ")
             if verb not in VERBS:
                 reply: dict[str, object] = {"error": "unknown verb"}
             else:
-                reply = await self.handle(verb)
+                reply = await self.handle(verb, argument)
         except (TimeoutError, ConnectionError):
             reply = {"error": "timeout"}
         except NetworkError as error:
@@ -195,8 +202,8 @@ async def _terminate(process: asyncio.subprocess.Process) -> None:
 
 async def request(socket_path: Path, verb: str, timeout: float = 10) -> dict[str, object]:
     """Ask net-setup for a verb (the daemon's side of the control socket)."""
-    if verb not in VERBS:
-        raise NetworkError(f"unknown net-setup verb {verb!r}")
+    if verb.partition(" ")[0] not in VERBS or len(verb) >= _MAX_REQUEST:
+        raise NetworkError(f"unknown net-setup verb {verb[:20]!r}")
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_unix_connection(str(socket_path)), timeout)

@@ -26,6 +26,7 @@ from courier.net.wpa import refused_key, render_wpa_supplicant, scan_results
 
 HERE = Path(__file__).resolve().parent
 NET_TESTS = HERE.parent
+REPO_COURIER = NET_TESTS.parent.parent / "courier"
 CACHE = Path(os.environ.get("COURIER_HWSIM_CACHE", "/var/cache/courier-hwsim"))
 PACKAGES = [line.split("#")[0].strip() for line in (HERE / "packages.txt").read_text().splitlines()
             if line.split("#")[0].strip()]
@@ -141,6 +142,12 @@ def _uplink_files(test: Path, plan: HotspotPlan) -> None:
     known = {"right": [UplinkWifi("Elsewhere", passphrase="not-in-range-1"),
                        UplinkWifi(OFFICE.ssid, passphrase=OFFICE.passphrase)],
              "wrong": [UplinkWifi(OFFICE.ssid, passphrase="not-the-passphrase")]}
+    (test / "office-passphrase").write_text(OFFICE.passphrase)
+    shutil.copy(HERE / "uplink_client.py", test / "uplink_client.py")
+    for module in ("__init__.py", "config.py", "errors.py", "net/__init__.py", "net/wpa.py",
+                   "net/client_mode.py"):
+        (test / "src" / "courier" / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_COURIER / module, test / "src" / "courier" / module)
     for attempt, networks in known.items():
         (test / f"wpa-uplink-{attempt}.conf").write_text(
             render_wpa_supplicant(networks, "DE", "/run/wpa-uplink"))
@@ -216,9 +223,29 @@ def _uplink_problems(phases: dict[str, dict[str, object]]) -> list[str]:
     if right.get("connected") != 1 or not isinstance(lease, dict) or \
             lease.get("server") != "10.97.0.1":
         problems.append(f"uplink: did not join the office network and get a lease: {right}")
+    problems += _client_problems(phases)
     events = base64.b64decode(str(wrong.get("events", ""))).decode(errors="replace")
     if wrong.get("connected") != 0 or not refused_key(events):
         problems.append(f"uplink: a wrong passphrase was not recognised: {events[-500:]}")
+    return problems
+
+
+def _client_problems(phases: dict[str, dict[str, object]]) -> list[str]:
+    """courier.net.client_mode joins, gets a lease, reaches the office, leaves; tells a bad key."""
+    right, wrong = phases.get("uplink-client-right"), phases.get("uplink-client-wrong")
+    if right is None or wrong is None:
+        return ["uplink client: no result"]
+    problems = []
+    scan = right.get("scan")
+    if not isinstance(scan, dict) or set(scan) != {"Office"}:
+        problems.append(f"uplink client: scan {scan} does not show the office network alone")
+    if (right.get("joined"), right.get("addressed"), right.get("reached")) != (True, True, True):
+        problems.append(f"uplink client: did not join, address and reach the office: {right}")
+    if wrong.get("joined") is not False or "addressed" in wrong:
+        problems.append(f"uplink client: a wrong passphrase was not told: {wrong}")
+    for result in (right, wrong):
+        if result.get("left") is not True or result.get("log_has_passphrase") is not False:
+            problems.append(f"uplink client: not left, or the passphrase leaked: {result}")
     return problems
 
 
