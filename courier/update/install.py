@@ -15,12 +15,13 @@ class UpdateRefusedError(Exception):
 
 def parse_version(text: str) -> tuple[int, ...]:
     """Return a dotted release version as numbers ('0.10.2' -> (0, 10, 2))."""
+    bad = f"bundle version {text!r} is not a release number like 0.2.0"
     try:
         parts = tuple(int(p) for p in text.strip().split("."))
     except ValueError:
-        raise UpdateRefusedError(f"bundle version {text!r} is not a release number like 0.2.0") from None
+        raise UpdateRefusedError(bad) from None
     if not parts or any(p < 0 for p in parts):
-        raise UpdateRefusedError(f"bundle version {text!r} is not a release number like 0.2.0")
+        raise UpdateRefusedError(bad)
     return parts
 
 
