@@ -61,3 +61,16 @@ def test_guest_command_line_keeps_the_image_root_and_moves_the_console() -> None
     assert "console=ttyAMA0" in line and "ttyS1" not in line and "tty0" not in line
     run = re.search(r'systemd\.run="([^"]+)"', line)
     assert run and "LABEL=COURIER-PROBE" in run.group(1)
+
+
+def test_two_root_slots_of_one_size_and_data_last() -> None:
+    genimage = (BUILD / "assemble").read_text()
+    order = re.findall(r"^    partition (\w+) \{", genimage, re.MULTILINE)
+    assert order == ["boot", "root", "rootb", "data"]  # data last: grow-data grows the last one
+    assert re.search(r"^slot_mb=1408$", genimage, re.MULTILINE)
+    assert "size = ${root_mb}M" in genimage and "size = ${slot_mb}M" in genimage
+    assert re.search(r"^root_mb=\$slot_mb$", genimage, re.MULTILINE)
+    conf = (OVERLAY / "etc" / "rauc" / "system.conf").read_text()
+    assert "device=/dev/disk/by-partuuid/c0021e4b-02" in conf  # slot A is partition 2
+    assert "device=/dev/disk/by-partuuid/c0021e4b-03" in conf  # slot B is partition 3
+    assert "disk-signature = 0xc0021e4b" in genimage

@@ -1,0 +1,1 @@
+"""A/B system updates with RAUC: boot selection and health commit."""
