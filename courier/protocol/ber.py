@@ -7,7 +7,7 @@ Depth and element count are bounded and every length is checked against the byte
 hostile nesting or length fields fail fast with MalformedMessageError.
 """
 
-from collections.abc import Container
+from functools import lru_cache
 from typing import NamedTuple
 
 from courier.protocol.errors import MalformedMessageError
@@ -15,7 +15,7 @@ from courier.reasons import Reason
 
 MAX_DEPTH = 48
 MAX_ELEMENTS = 100_000
-_NOTHING: frozenset[bytes] = frozenset()
+_SMALL = 512  # check_der remembers the verdict on elements up to this size (they repeat)
 
 # Universal string types whose BER constructed form is a list of chunks (X.690 8.21); BIT STRING
 # (3) is refused in constructed form: Awala never emits it and merging needs unused-bit rules.
@@ -24,6 +24,10 @@ _STRING_TAGS = frozenset({4, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29, 30})
 
 def _fail(message: str, reason: Reason = Reason.BAD_ENCODING) -> MalformedMessageError:
     return MalformedMessageError(f"BER: {message}", reason)
+
+
+class NotDerError(Exception):
+    """Internal signal: well-formed BER that is not DER here; normalise the whole value, retry."""
 
 
 class Span(NamedTuple):
@@ -109,9 +113,8 @@ def encode_length(length: int) -> bytes:
 class _Normaliser:
     """One pass over one input; counts elements to bound the work."""
 
-    def __init__(self, data: bytes, known_der: Container[bytes]) -> None:
+    def __init__(self, data: bytes) -> None:
         self.data = data
-        self.known_der = known_der
         self.elements = 0
 
     def element(self, pos: int, end: int, depth: int) -> tuple[int, bytes | None]:
@@ -136,8 +139,6 @@ class _Normaliser:
             return after, bytes((first & 0xDF,)) + self._with_length(b"".join(chunks))
         if first == 0x23:
             raise _fail("constructed BIT STRING is not supported")
-        if length >= 0 and minimal and length > 256 and data[pos:start + length] in self.known_der:
-            return start + length, None
         return self._constructed(pos, end, depth, header)
 
     def _constructed(self, pos: int, end: int, depth: int,
@@ -209,32 +210,55 @@ class _Normaliser:
         return encode_length(len(content)) + content
 
 
-def ber_to_der(data: bytes, known_der: Container[bytes] = _NOTHING) -> bytes:
+def ber_to_der(data: bytes, depth: int = 0) -> bytes:
     """Return the DER form of one BER element filling `data` (the input itself if already DER).
 
-    `known_der` holds encodings already known to be DER (e.g. cached certificates): they are
-    copied without being walked again.
+    `depth` is the element's nesting depth in the value it came from, so that MAX_DEPTH counts
+    from the top of that value.
     """
-    normaliser = _Normaliser(data, known_der)
-    after, encoding = normaliser.element(0, len(data), 0)
+    normaliser = _Normaliser(data)
+    after, encoding = normaliser.element(0, len(data), depth)
     if after != len(data):
         raise _fail(f"{len(data) - after} octets after the end of the value", Reason.TRAILING_DATA)
     return data if encoding is None else encoding
 
 
+def check_der(element: bytes, depth: int) -> None:
+    """Refuse `element` as ber_to_der would at `depth`; NotDerError if it is BER but not DER.
+
+    The in-place readers call this on every part they do not walk themselves, so they accept
+    only what the normalising reader accepts, with the same octets.
+    """
+    if not (_small_is_der(element, depth) if len(element) <= _SMALL
+            else ber_to_der(element, depth) is element):
+        raise NotDerError
+
+
+@lru_cache(maxsize=1024)
+def _small_is_der(element: bytes, depth: int) -> bool:
+    """Tell whether a small element is DER; algorithm identifiers and names repeat."""
+    return ber_to_der(element, depth) is element
+
+
 def read_string(data: bytes, pos: int, end: int, tag: int) -> tuple[bytes, int]:
     """Return (octets, next pos) of a universal string `tag`, primitive or constructed (BER)."""
-    span, after = read_string_span(data, pos, end, tag)
+    span, after, _ = read_string_span(data, pos, end, tag)
     return span.copy(), after
 
 
-def read_string_span(data: bytes, pos: int, end: int, tag: int) -> tuple[Span, int]:
-    """As read_string, but a primitive string is named in place rather than copied."""
+def read_string_span(data: bytes, pos: int, end: int, tag: int,
+                     depth: int = 0) -> tuple[Span, int, int]:
+    """Return (octets, next pos, elements counted) of a universal string `tag` at `depth`.
+
+    A primitive string is named in place rather than copied; a constructed one is joined, with
+    the chunk rules, depth and element count of ber_to_der.
+    """
     if pos < end and data[pos] == tag:
         start, length, _, _ = read_header(data, pos, end)
-        return Span(data, start, start + length), start + length
+        return Span(data, start, start + length), start + length, 1
     if pos < end and data[pos] == tag | 0x20:
         chunks: list[bytes] = []
-        after = _Normaliser(data, _NOTHING)._string(pos, end, 1, tag, chunks)
-        return Span.whole(b"".join(chunks)), after
+        normaliser = _Normaliser(data)
+        after = normaliser._string(pos, end, depth, tag, chunks)
+        return Span.whole(b"".join(chunks)), after, normaliser.elements + 1
     raise _fail(f"expected a string of tag 0x{tag:02x}", Reason.BAD_STRUCTURE)

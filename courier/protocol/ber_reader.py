@@ -1,19 +1,10 @@
-"""In-place BER reading for the CMS and RAMF parsers: definite and indefinite lengths, no copies.
+"""In-place BER reading for the RAMF field set: definite and indefinite lengths, no copies.
 
 Non-minimal definite lengths raise NotDerError: the caller then normalises with ber_to_der and
 reads again. Depth and element count are bounded as in the normaliser.
 """
 
-from functools import lru_cache
-
-from courier.protocol.ber import (
-    MAX_DEPTH,
-    MAX_ELEMENTS,
-    Span,
-    ber_to_der,
-    read_header,
-    read_string_span,
-)
+from courier.protocol.ber import MAX_DEPTH, MAX_ELEMENTS, NotDerError, read_header
 from courier.protocol.errors import MalformedMessageError
 from courier.reasons import Reason
 
@@ -24,10 +15,6 @@ def _fail(message: str, reason: Reason = Reason.BAD_ENCODING) -> MalformedMessag
 
 # identifier octet, element start, content start, content end, element end (after any EOC)
 Element = tuple[int, int, int, int, int]
-
-
-class NotDerError(Exception):
-    """Internal signal: a non-minimal length was met; normalise the whole value, then retry."""
 
 
 class BerReader:
@@ -131,32 +118,3 @@ class BerReader:
         if tags and tuple([child[0] for child in found]) != tags:
             raise MalformedMessageError(f"unexpected structure in {what}", Reason.BAD_STRUCTURE)
         return found
-
-    def string(self, element: Element, tag: int) -> bytes:
-        """Return the octets of a universal string `tag`, primitive or constructed in chunks."""
-        return self.string_span(element, tag).copy()
-
-    def string_span(self, element: Element, tag: int) -> Span:
-        """As string(), but a primitive string is named in place rather than copied."""
-        if element[0] == tag:
-            return Span(self.data, element[2], element[3])
-        if element[0] != tag | 0x20:
-            raise _fail(f"expected a string of tag 0x{tag:02x}", Reason.BAD_STRUCTURE)
-        chunks = self._children.get(element[2]) if element[3] != element[4] else None
-        if chunks is None or not all(chunk[0] == tag for chunk in chunks):
-            return read_string_span(self.data, element[1], element[4], tag)[0]
-        data = self.data  # the chunks were already read when the end was searched for
-        return Span.whole(b"".join([data[chunk[2]:chunk[3]] for chunk in chunks]))
-
-    def whole(self, element: Element) -> bytes:
-        """Return the DER encoding of a whole element (normalised if it was indefinite)."""
-        raw = self.data[element[1]:element[4]]
-        if element[3] == element[4]:
-            return raw
-        return _small_der(raw) if len(raw) <= 512 else ber_to_der(raw)
-
-
-@lru_cache(maxsize=256)
-def _small_der(raw: bytes) -> bytes:
-    """Normalise a small element; algorithm identifiers and names repeat from one sender."""
-    return ber_to_der(raw)

@@ -15,6 +15,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from courier.protocol.ber import NotDerError, check_der
 from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
 from courier.reasons import Reason
@@ -27,6 +28,9 @@ MAX_CERTIFICATE_SIZE = 16 * 1024
 # issuance checks) plus the key and Python objects.
 CACHE_BYTES = 2 * 1024 * 1024
 ENTRY_OVERHEAD = 2048
+# An attached certificate's depth in a CMS ContentInfo; a cached certificate is DER and
+# well-formed there, so the CMS reader need not walk it again (courier.protocol.cms_der).
+CERTIFICATE_DEPTH = 4
 
 
 def check_certificate_size(size: int) -> None:
@@ -73,7 +77,12 @@ class Certificate:
                 if der in _CACHE:
                     _CACHE.move_to_end(der)
             return cached
-        certificate = cls._parse(bytes(der))
+        der = bytes(der)
+        try:
+            check_der(der, CERTIFICATE_DEPTH)
+        except (MalformedMessageError, NotDerError) as error:
+            raise MalformedMessageError("certificate is not DER", Reason.BAD_CERTIFICATE) from error
+        certificate = cls._parse(der)
         _remember(certificate)
         return certificate
 
@@ -155,13 +164,6 @@ def is_cached(der: bytes) -> bool:
     return der in _CACHE
 
 
-class _KnownDer:
-    """A container view of the certificate cache for the BER normaliser."""
-
-    def __contains__(self, item: object) -> bool:
-        return item in _CACHE
-
-
 def _entry_cost(der: bytes) -> int:
     return 2 * len(der) + ENTRY_OVERHEAD
 
@@ -183,4 +185,3 @@ def _remember(certificate: Certificate) -> None:
 _CACHE_LOCK = threading.Lock()
 _CACHE: "OrderedDict[bytes, Certificate]" = OrderedDict()
 _cache_bytes = 0
-KNOWN_DER = _KnownDer()

@@ -1,28 +1,23 @@
 """CMS SignedData (RFC 5652) as RAMF uses it: attached content, one signer, RSA-PSS (RS-018).
 
-Three readers, fastest first: cms_der (DER, the JS form, the BouncyCastle layout), then any
-indefinite-length BER read in place by a BerReader, then, for non-minimal lengths, normalisation
-to DER and a re-read. Certificates and algorithm parameters are decoded with asn1crypto (both
-cached by encoding).
+One reader, cms_der.read_der, first in place (DER, the JS form, the BouncyCastle layout); if it
+refuses or meets other BER, the whole value is normalised to DER and read again by it, and that
+reading is the verdict: a refusal and its reason never depend on the encoding path taken.
+Certificates and algorithm parameters are decoded with asn1crypto (both cached by encoding).
 """
 
 import hashlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from courier.protocol.ber import Span, ber_to_der, encode_length
-from courier.protocol.ber_reader import BerReader, Element, NotDerError
-from courier.protocol.certificates import KNOWN_DER, Certificate, check_certificate_size
+from courier.errors import ProtocolError
+from courier.protocol.ber import NotDerError, Span, ber_to_der, encode_length
+from courier.protocol.certificates import Certificate
 from courier.protocol.cms_der import certificate_sid, message_digest, read_der
 from courier.protocol.errors import InvalidSignatureError, MalformedMessageError
 from courier.protocol.signatures import verify_pss
 from courier.reasons import Reason
 
-_OID = 0x06
-_SEQUENCE, _SET, _INTEGER, _OCTETS = 0x30, 0x31, 0x02, 0x04
-_CTX0, _CTX1 = 0xA0, 0xA1
-_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
-_DATA = bytes.fromhex("2a864886f70d010701")
 _HASH_FUNCTIONS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 _DIGESTS = {
     **{bytes.fromhex("300b" + oid): name for oid, name in (
@@ -73,16 +68,7 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
 
     The offset spares a copy of the RAMF body (up to 9 MiB) just to drop its 7-octet header.
     """
-    try:
-        content, certificates, signer = _read_fast(data, offset)
-    except NotDerError:
-        try:
-            content, certificates, signer = _read(data, offset)
-        except NotDerError:  # a non-minimal length somewhere: normalise everything first
-            try:
-                content, certificates, signer = _read(ber_to_der(data[offset:], KNOWN_DER), 0)
-            except NotDerError:  # cannot happen on normalised input; refuse rather than loop
-                raise _malformed("not normalisable to DER") from None
+    content, certificates, signer = read_signed_data(data, offset)
     # The messageDigest attribute must equal the digest of the eContent octets.
     if _HASH_FUNCTIONS[signer.digest_name](content.view()).digest() != signer.message_digest:
         raise InvalidSignatureError("messageDigest does not match the content",
@@ -94,7 +80,17 @@ def verify_signed_data(data: bytes, offset: int = 0) -> SignedContent:
     return SignedContent(content, signer.certificate, others)
 
 
-def _read_fast(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
+def read_signed_data(data: bytes, offset: int = 0) -> tuple[Span, list[bytes], _Signer]:
+    """Return (eContent, certificate DERs, signer) of the ContentInfo at `offset`, unverified."""
+    try:
+        return read_in_place(data, offset)
+    except (NotDerError, ProtocolError):
+        # In place is only a shortcut to acceptance: the normalised reading decides the rest.
+        return read_normalised(data, offset)
+
+
+def read_in_place(data: bytes, offset: int = 0) -> tuple[Span, list[bytes], _Signer]:
+    """Read the ContentInfo where it lies; NotDerError if it is BER the reader cannot take."""
     content, certificates, issuer, serial, digest, attrs, algorithm, signature = read_der(
         data, offset)
     attrs_der = b"\x31" + encode_length(len(attrs)) + attrs
@@ -103,67 +99,12 @@ def _read_fast(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
                                           signature)
 
 
-def _read(data: bytes, offset: int) -> tuple[Span, list[bytes], _Signer]:
-    """Read any BER form in place (the JVM's indefinite lengths, JS constructed strings)."""
-    reader = BerReader(data)
-    top = reader.element(offset, len(data))
-    if top[4] != len(data):
-        raise _malformed("octets after the ContentInfo", Reason.TRAILING_DATA)
-    if top[0] != _SEQUENCE:
-        raise _malformed("ContentInfo is not a SEQUENCE", Reason.BAD_STRUCTURE)
-    oid, explicit = reader.children(top, _OID, _CTX0)
-    if data[oid[2]:oid[3]] != _SIGNED_DATA:
-        raise _malformed("ContentInfo is not SignedData")
-    (signed_data,) = reader.children(explicit, _SEQUENCE)
-    parts = reader.children(signed_data)
-    tags = [p[0] for p in parts]
-    if tags[:3] != [_INTEGER, _SET, _SEQUENCE] or tags[-1] != _SET or \
-            not all(t in (_CTX0, _CTX1) for t in tags[3:-1]):
-        raise _malformed("SignedData fields out of order", Reason.BAD_STRUCTURE)
-    content = _econtent(reader, parts[2])
-    cert_sets = [p for p in parts[3:-1] if p[0] == _CTX0]
-    certificates = []
-    for choice in reader.children(cert_sets[0]) if cert_sets else []:
-        if choice[0] != _SEQUENCE:
-            raise _malformed("only X.509 certificates are supported", Reason.BAD_STRUCTURE)
-        check_certificate_size(choice[4] - choice[1])  # before the copy
-        certificates.append(reader.whole(choice))
-    signer_infos = reader.children(parts[-1])
-    if len(signer_infos) != 1 or signer_infos[0][0] != _SEQUENCE:
-        raise _malformed(f"expected exactly one SignerInfo, got {len(signer_infos)}")
-    return content, certificates, _read_signer(reader, signer_infos[0], certificates)
-
-
-def _econtent(reader: BerReader, encapsulated: Element) -> Span:
-    data = reader.data
-    fields = reader.children(encapsulated)
-    if not fields or fields[0][0] != _OID or data[fields[0][2]:fields[0][3]] != _DATA:
-        raise _malformed("eContentType must be id-data")
-    if len(fields) != 2 or fields[1][0] != _CTX0:
-        raise _malformed("content is detached; RAMF requires it attached")
-    explicit = fields[1]
-    inner = reader.children(explicit, what="eContent")
-    if len(inner) != 1:
-        raise _malformed("eContent must be one OCTET STRING", Reason.BAD_STRUCTURE)
-    return reader.string_span(inner[0], _OCTETS)
-
-
-def _read_signer(reader: BerReader, signer_info: Element,
-                 certificates: list[bytes]) -> _Signer:
-    fields = reader.children(signer_info)
-    tags = tuple(f[0] for f in fields)
-    if tags[:5] != (_INTEGER, _SEQUENCE, _SEQUENCE, _CTX0, _SEQUENCE) or \
-            len(tags) < 6 or tags[5] & 0xDF != _OCTETS:
-        raise _malformed("SignerInfo needs signed attributes and fields in order",
-                         Reason.NO_SIGNED_ATTRIBUTES if _CTX0 not in tags
-                         else Reason.BAD_STRUCTURE)
-    _, sid_element, digest_algorithm, attrs, signature_algorithm, signature = fields[:6]
-    issuer, serial = reader.children(sid_element, _SEQUENCE, _INTEGER)
-    data = reader.data
-    sid = (reader.whole(issuer), int.from_bytes(data[serial[2]:serial[3]], "big", signed=True))
-    algorithms = (reader.whole(digest_algorithm), reader.whole(signature_algorithm))
-    return _signer(certificates, sid, algorithms, b"\x31" + reader.whole(attrs)[1:],
-                   reader.string(signature, _OCTETS))
+def read_normalised(data: bytes, offset: int = 0) -> tuple[Span, list[bytes], _Signer]:
+    """Normalise the whole ContentInfo to DER, then read it: the verdict and its reason."""
+    try:
+        return read_in_place(ber_to_der(data[offset:]), 0)
+    except NotDerError:  # cannot happen on normalised input; refuse rather than loop
+        raise _malformed("not normalisable to DER") from None
 
 
 def _signer(certificates: list[bytes], sid: tuple[bytes, int],

@@ -1,14 +1,15 @@
-"""The hot path of CMS SignedData reading: DER, JS and JVM forms, one pass without lists.
+"""The one CMS SignedData reader: DER, JS and JVM forms in place, one pass without lists.
 
 The containers BouncyCastle writes with indefinite lengths (ContentInfo, its [0], SignedData,
-encapContentInfo, its [0], eContent, the certificate set) may be indefinite here; anything else
-BER raises NotDerError and the general BerReader path of courier.protocol.cms takes over. Both
-must accept the same values.
+encapContentInfo, its [0], eContent, the certificate set) may be indefinite here, and eContent
+may be a constructed OCTET STRING (JS, JVM); every other part must be DER. The parts this reader
+does not walk itself (algorithm identifiers, names, certificates, attributes, CRLs) go through
+ber.check_der, with the normaliser's rules at their depth in the ContentInfo. Any other BER
+raises NotDerError; courier.protocol.cms then normalises the whole value and reads it again here.
 """
 
-from courier.protocol.ber import Span, read_string_span
-from courier.protocol.ber_reader import NotDerError
-from courier.protocol.certificates import check_certificate_size
+from courier.protocol.ber import MAX_ELEMENTS, NotDerError, Span, check_der, read_string_span
+from courier.protocol.certificates import CERTIFICATE_DEPTH, check_certificate_size, is_cached
 from courier.protocol.errors import MalformedMessageError
 from courier.reasons import Reason
 
@@ -29,6 +30,9 @@ _MD_ATTRS = {
     for size in (32, 48, 64)
 }
 _MD_PREFIX_LENGTH = 17
+# Depths in the ContentInfo (0) of the parts checked with check_der.
+_SIGNED_DATA_FIELD, _SIGNER_INFO_FIELD, _NAME = 3, 5, 6
+_ECONTENT = 5
 
 # (econtent, certificate DERs, sid issuer DER, serial octets, digest AlgorithmIdentifier DER,
 #  signed attributes contents, signature AlgorithmIdentifier DER, signature)
@@ -91,8 +95,13 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
     start, sd_stop = _open(data, explicit_start, explicit_limit, 0x30)
     sd_end = explicit_limit if sd_stop < 0 else sd_stop
     _, pos = _header(data, start, sd_end, 0x02)            # version
-    _, pos = _header(data, pos, sd_end, 0x31)              # digestAlgorithms
-    content, pos = _encapsulated(data, pos, sd_end)
+    _, after = _header(data, pos, sd_end, 0x31)            # digestAlgorithms
+    check_der(data[pos:after], _SIGNED_DATA_FIELD)
+    content, pos, elements, octets = _encapsulated(data, after, sd_end)
+    # Every element outside eContent has at least 2 octets of header: past this bound the
+    # normaliser may count more than MAX_ELEMENTS, so let it decide.
+    if elements + (end - offset - octets) // 2 > MAX_ELEMENTS:
+        raise NotDerError
     certificates: list[bytes] = []
     if pos < sd_end and data[pos] == 0xA0:
         cursor, certs_stop = _open(data, pos, sd_end, 0xA0)
@@ -100,11 +109,16 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
         while cursor < certs_end and data[cursor] == 0x30:
             _, after = _header(data, cursor, certs_end, 0x30)
             check_certificate_size(after - cursor)  # before the copy
-            certificates.append(data[cursor:after])
+            certificate = data[cursor:after]
+            if not is_cached(certificate):  # a cached certificate passed check_der at this depth
+                check_der(certificate, CERTIFICATE_DEPTH)
+            certificates.append(certificate)
             cursor = after
         pos = _close(data, cursor, certs_stop, certs_end)
     if pos < sd_end and data[pos] == 0xA1:                 # crls: ignored
-        _, pos = _header(data, pos, sd_end, 0xA1)
+        _, after = _header(data, pos, sd_end, 0xA1)
+        check_der(data[pos:after], _SIGNED_DATA_FIELD)
+        pos = after
     infos_start, infos_end = _header(data, pos, sd_end, 0x31)
     pos = _close(data, infos_end, sd_stop, sd_end)
     pos = _close(data, pos, explicit_stop, explicit_limit)
@@ -116,8 +130,8 @@ def read_der(data: bytes, offset: int = 0) -> DerParts:
     return (content, certificates, *_signer_info(data, info_start, info_end))
 
 
-def _encapsulated(data: bytes, pos: int, end: int) -> tuple[Span, int]:
-    """Return (eContent octets, position after encapContentInfo)."""
+def _encapsulated(data: bytes, pos: int, end: int) -> tuple[Span, int, int, int]:
+    """Return (eContent, position after encapContentInfo, eContent elements and octets)."""
     start, stop = _open(data, pos, end, 0x30)
     limit = end if stop < 0 else stop
     if not data.startswith(_DATA_OID, start):
@@ -129,9 +143,11 @@ def _encapsulated(data: bytes, pos: int, end: int) -> tuple[Span, int]:
     explicit_limit = limit if explicit_stop < 0 else explicit_stop
     # JS (pkijs) writes eContent as a constructed OCTET STRING of 64 KiB chunks, the JVM as an
     # indefinite one of 1000-octet chunks.
-    octets, after = read_string_span(data, explicit_start, explicit_limit, 0x04)
+    octets, after, elements = read_string_span(data, explicit_start, explicit_limit, 0x04,
+                                                _ECONTENT)
+    size = after - explicit_start
     after = _close(data, after, explicit_stop, explicit_limit)
-    return octets, _close(data, after, stop, limit)
+    return octets, _close(data, after, stop, limit), elements, size
 
 
 def _signer_info(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes, bytes, bytes,
@@ -139,21 +155,27 @@ def _signer_info(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes
     _, pos = _header(data, start, end, 0x02)               # version
     sid_start, sid_end = _header(data, pos, end, 0x30)     # issuerAndSerialNumber only
     _, issuer_end = _header(data, sid_start, sid_end, 0x30)
+    check_der(data[sid_start:issuer_end], _NAME)
     serial_start, serial_end = _header(data, issuer_end, sid_end, 0x02)
     if serial_end != sid_end:
         raise _bad("bad issuerAndSerialNumber")
     digest_start = sid_end
     _, pos = _header(data, digest_start, end, 0x30)
     digest_end = pos
+    check_der(data[digest_start:digest_end], _SIGNER_INFO_FIELD)
     if pos < end and data[pos] != 0xA0:
         raise _bad("signed attributes are required", Reason.NO_SIGNED_ATTRIBUTES)
     attrs_start, attrs_end = _header(data, pos, end, 0xA0)
+    if not _is_js_attributes(data[attrs_start:attrs_end]):
+        check_der(data[pos:attrs_end], _SIGNER_INFO_FIELD)
     _, algorithm_end = _header(data, attrs_end, end, 0x30)
+    check_der(data[attrs_end:algorithm_end], _SIGNER_INFO_FIELD)
     signature_start, signature_end = _header(data, algorithm_end, end, 0x04)
     if signature_end != end:                               # unsignedAttrs [1]: ignored
         _, after = _header(data, signature_end, end, 0xA1)
         if after != end:
             raise _bad("unexpected field after the signature")
+        check_der(data[signature_end:after], _SIGNER_INFO_FIELD)
     return (data[sid_start:issuer_end], data[serial_start:serial_end],
             data[digest_start:digest_end], data[attrs_start:attrs_end],
             data[attrs_end:algorithm_end], data[signature_start:signature_end])
@@ -172,6 +194,12 @@ def certificate_sid(der: bytes) -> tuple[bytes, int]:
     _, issuer = _header(der, serial_end, tbs_end, 0x30)    # signature AlgorithmIdentifier
     _, issuer_end = _header(der, issuer, tbs_end, 0x30)
     return der[issuer:issuer_end], int.from_bytes(der[serial_start:serial_end], "big", signed=True)
+
+
+def _is_js_attributes(contents: bytes) -> bool:
+    """Tell whether signed attributes' contents are exactly what JS writes (hence DER)."""
+    return any(len(contents) == len(prefix) - 2 + size and contents.startswith(prefix[2:])
+               for size, prefix in _JS_ATTRS_PREFIXES)
 
 
 def message_digest(attrs_der: bytes) -> bytes:

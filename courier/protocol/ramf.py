@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
-from courier.protocol.ber import Span, ber_to_der
-from courier.protocol.ber_reader import BerReader, NotDerError
+from courier.errors import ProtocolError
+from courier.protocol.ber import NotDerError, Span, ber_to_der
+from courier.protocol.ber_reader import BerReader
 from courier.protocol.certificates import Certificate
 from courier.protocol.cms import verify_signed_data
 from courier.protocol.errors import (
@@ -159,14 +160,23 @@ def _field_error(message: str, reason: Reason = Reason.BAD_FIELD_SET) -> Malform
 
 
 def parse_field_set(encoded: Span) -> tuple[Recipient, str, datetime, int, memoryview]:
-    """Decode the signed field set: (recipient, id, creation date, ttl, payload)."""
+    """Decode the signed field set: (recipient, id, creation date, ttl, payload).
+
+    Read in place first; whatever that refuses or cannot read is decided by the reading of the
+    DER normalisation, so a refusal and its reason do not depend on the encoding.
+    """
     try:
         return _read_field_set(encoded)
+    except (NotDerError, ProtocolError):
+        return read_field_set_normalised(encoded)
+
+
+def read_field_set_normalised(encoded: Span) -> tuple[Recipient, str, datetime, int, memoryview]:
+    """Normalise the field set to DER, then read it: the verdict and its reason."""
+    try:
+        return _read_field_set(Span.whole(ber_to_der(encoded.copy())))
     except NotDerError:
-        try:
-            return _read_field_set(Span.whole(ber_to_der(encoded.copy())))
-        except NotDerError:
-            raise _field_error("not normalisable to DER") from None
+        raise _field_error("not normalisable to DER") from None
 
 
 def _read_field_set(span: Span) -> tuple[Recipient, str, datetime, int, memoryview]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from courier.protocol import Certificate, MalformedMessageError, parse_message
 from courier.protocol import certificates as certificates_module
-from courier.protocol.ber_reader import NotDerError
+from courier.protocol.ber import NotDerError
 from courier.protocol.cms_der import certificate_sid
 from tests.abuse.material import giant_certificate
 from tests.protocol.conftest import MessageFactory, Pki
