@@ -3,7 +3,7 @@
 The containers BouncyCastle writes with indefinite lengths (ContentInfo, its [0], SignedData,
 encapContentInfo, its [0], eContent, the certificate set) may be indefinite here, and eContent
 may be a constructed OCTET STRING (JS, JVM); every other part must be DER. The parts this reader
-does not walk itself (algorithm identifiers, names, certificates, attributes, CRLs) go through
+does not walk itself (signature algorithm, certificates, attributes, CRLs) go through
 ber.check_der, with the normaliser's rules at their depth in the ContentInfo. Any other BER
 raises NotDerError; courier.protocol.cms then normalises the whole value and reads it again here.
 """
@@ -31,7 +31,7 @@ _MD_ATTRS = {
 }
 _MD_PREFIX_LENGTH = 17
 # Depths in the ContentInfo (0) of the parts checked with check_der.
-_SIGNED_DATA_FIELD, _SIGNER_INFO_FIELD, _NAME = 3, 5, 6
+_SIGNED_DATA_FIELD, _SIGNER_INFO_FIELD = 3, 5
 _ECONTENT = 5
 
 # (econtent, certificate DERs, sid issuer DER, serial octets, digest AlgorithmIdentifier DER,
@@ -154,15 +154,15 @@ def _signer_info(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes
                                                              bytes]:
     _, pos = _header(data, start, end, 0x02)               # version
     sid_start, sid_end = _header(data, pos, end, 0x30)     # issuerAndSerialNumber only
+    # Neither the issuer Name nor the digest AlgorithmIdentifier needs check_der: the issuer must
+    # equal the octets of a checked certificate's, the digest algorithm one of cms._DIGESTS.
     _, issuer_end = _header(data, sid_start, sid_end, 0x30)
-    check_der(data[sid_start:issuer_end], _NAME)
     serial_start, serial_end = _header(data, issuer_end, sid_end, 0x02)
     if serial_end != sid_end:
         raise _bad("bad issuerAndSerialNumber")
     digest_start = sid_end
     _, pos = _header(data, digest_start, end, 0x30)
     digest_end = pos
-    check_der(data[digest_start:digest_end], _SIGNER_INFO_FIELD)
     if pos < end and data[pos] != 0xA0:
         raise _bad("signed attributes are required", Reason.NO_SIGNED_ATTRIBUTES)
     attrs_start, attrs_end = _header(data, pos, end, 0xA0)

@@ -9,6 +9,7 @@ refusal). Hypothesis is derandomized: the examples are the same on every run.
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from courier.errors import ProtocolError
 from courier.protocol.ber import (
+    MAX_DEPTH,
     MAX_ELEMENTS,
     NotDerError,
     Span,
@@ -23,17 +25,28 @@ from courier.protocol.ber import (
     encode_length,
     read_header,
 )
+from courier.protocol.certificates import Certificate, is_cached
 from courier.protocol.cms import (
     read_in_place,
     read_normalised,
     read_signed_data,
     verify_signed_data,
 )
+from courier.protocol.errors import MalformedMessageError
 from courier.protocol.ramf import Recipient, parse_field_set, read_field_set_normalised
 from courier.reasons import Reason
-from courier.testing.serialise import Encoding, encode_field_set, sign_content, to_indefinite
+from courier.testing.serialise import (
+    Encoding,
+    encode_field_set,
+    sign_content,
+    tlv,
+    to_indefinite,
+)
 from tests.protocol.conftest import NOW, Pki
 
+_SIGNED_DATA = [1, 0]  # paths of children indices: ContentInfo > [0] > SignedData
+_SIGNER_INFO = [*_SIGNED_DATA, -1, 0]  # > signerInfos > the SignerInfo
+_OID = bytes.fromhex("06032a0304")
 DIFFERENTIAL = settings(max_examples=400, derandomize=True, database=None, deadline=None)
 Outcome = tuple[object, ...]
 
@@ -71,6 +84,12 @@ def vectors(pki: Pki) -> dict[str, bytes]:
             indefinite_everywhere=everywhere)
     found["non-minimal"] = non_minimal(found["der"])
     found["indefinite"] = to_indefinite(found["der"])
+    # CRLs and unsigned attributes: allowed, ignored, and never written by Awala.
+    crls = tlv(0xA1, tlv(0x30, tlv(0x02, b"\x01"), tlv(0x30, _OID, tlv(0x05, b""))))
+    unsigned = tlv(0xA1, tlv(0x30, _OID, tlv(0x31, tlv(0x30, tlv(0x02, b"\x05"),
+                                                       tlv(0x04, b"abc")))))
+    extras = _edit(found["der"], _SIGNED_DATA, lambda c: [*c[:-1], crls, c[-1]])
+    found["extras"] = _edit(extras, _SIGNER_INFO, lambda c: [*c, unsigned])
     return found
 
 
@@ -132,7 +151,7 @@ def mutations(draw: st.DrawFn, data: bytes) -> bytes:
     return data[:at] + data[at + draw(st.integers(1, 4)):]
 
 
-FORMS = ["der", "js", "jvm", "jvm-everywhere", "non-minimal", "indefinite"]
+FORMS = ["der", "js", "jvm", "jvm-everywhere", "non-minimal", "indefinite", "extras"]
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -154,12 +173,71 @@ def test_the_cms_paths_agree_on_mutations(vectors: dict[str, bytes], form: str,
     check_same_verdict_as_der(mutated)
 
 
-@pytest.mark.parametrize("mask", [0x01, 0x20, 0x80, 0xFF])
-def test_the_cms_paths_agree_on_every_flipped_octet_of_a_der_message(
-        vectors: dict[str, bytes], mask: int) -> None:
-    cms = vectors["der"]
+@pytest.mark.parametrize(("form", "mask"), [
+    ("der", 0x01), ("der", 0x20), ("der", 0x80), ("der", 0xFF),
+    ("jvm", 0x01), ("jvm", 0xFF), ("extras", 0x01), ("extras", 0xFF)])
+def test_the_cms_paths_agree_on_every_flipped_octet(vectors: dict[str, bytes], form: str,
+                                                    mask: int) -> None:
+    cms = vectors[form]
     for at in range(len(cms)):
         check_cms_paths_agree(cms[:at] + bytes((cms[at] ^ mask,)) + cms[at + 1:])
+
+
+def _nested(levels: int) -> bytes:
+    value = tlv(0x05, b"")
+    for _ in range(levels):
+        value = tlv(0x30, value)
+    return value
+
+
+def _chunked(levels: int, children: list[bytes]) -> list[bytes]:
+    """Wrap the eContent OCTET STRING in `levels` constructed OCTET STRINGs (BER, same value)."""
+    value = children[0]
+    for _ in range(levels):
+        value = tlv(0x24, value)
+    return [value]
+
+
+@pytest.mark.parametrize("where", ["certificate", "crls", "unsigned attributes", "eContent"])
+def test_nesting_is_bounded_from_the_top_of_the_content_info(vectors: dict[str, bytes],
+                                                             where: str) -> None:
+    edits: dict[str, tuple[list[int], Callable[[list[bytes], bytes], list[bytes]]]] = {
+        "certificate": ([*_SIGNED_DATA, 3], lambda c, value: [*c, value]),
+        "crls": (_SIGNED_DATA, lambda c, value: [*c[:-1], tlv(0xA1, value), c[-1]]),
+        "unsigned attributes": (_SIGNER_INFO, lambda c, value: [*c, tlv(0xA1, value)]),
+    }
+    seen = set()
+    for levels in range(MAX_DEPTH - 8, MAX_DEPTH - 2):
+        if where == "eContent":  # SignedData > encapContentInfo > [0]
+            cms = _edit(vectors["der"], [*_SIGNED_DATA, 2, 1], partial(_chunked, levels))
+        else:
+            path, edit = edits[where]
+            cms = _edit(vectors["der"], path, partial(_insert, edit, _nested(levels)))
+        verdict = check_cms_paths_agree(cms)
+        check_same_verdict_as_der(cms)
+        seen.add(verdict[0] if verdict[0] == "read" else verdict[2])
+    assert seen == {"read", Reason.TOO_DEEP}
+
+
+def _insert(edit: Callable[[list[bytes], bytes], list[bytes]], value: bytes,
+            children: list[bytes]) -> list[bytes]:
+    return edit(children, value)
+
+
+def test_a_certificate_is_cached_only_in_der(pki: Pki, vectors: dict[str, bytes]) -> None:
+    # asn1crypto alone takes a non-minimal outer length; the cache must hold DER only.
+    der = pki.gateway_cert.der
+    start, length, _, _ = read_header(der, 0, len(der))
+    widened = b"\x30\x83\x00" + length.to_bytes(2, "big") + der[start:]
+    with pytest.raises(MalformedMessageError) as refused:
+        Certificate.from_der(widened)
+    assert refused.value.reason is Reason.BAD_CERTIFICATE
+    assert not is_cached(widened)
+    # A ContentInfo carrying its signer's certificate in BER is read from its normalisation.
+    cms = _edit(vectors["der"], [*_SIGNED_DATA, 3], lambda c: [non_minimal(c[0]), *c[1:]])
+    assert outcome(lambda d: read_in_place(d, 0), cms) == ("defers",)
+    assert check_cms_paths_agree(cms)[1:4] == check_cms_paths_agree(vectors["der"])[1:4]
+    assert verified(cms)[0] == "accepted"
 
 
 def _field_set_outcome(read: Callable[[Span], object], data: bytes) -> Outcome:
@@ -206,15 +284,14 @@ def test_a_cms_over_the_element_bound_only_in_all_is_refused(vectors: dict[str, 
     nulls = b"\x05\x00" * (MAX_ELEMENTS * 3 // 5)
     unsigned = b"\xa1" + encode_length(len(nulls)) + nulls
     crls = b"\xa1" + encode_length(len(nulls)) + nulls
-    signer_info = [1, 0, -1, 0]  # ContentInfo > [0] > SignedData > signerInfos > SignerInfo
-    cms = _edit(vectors["der"], signer_info, lambda children: [*children, unsigned])
-    cms = _edit(cms, [1, 0], lambda children: [*children[:-1], crls, children[-1]])
+    cms = _edit(vectors["der"], _SIGNER_INFO, lambda children: [*children, unsigned])
+    cms = _edit(cms, _SIGNED_DATA, lambda children: [*children[:-1], crls, children[-1]])
     assert verified(cms) == ("refused", "MalformedMessageError", Reason.BAD_ENCODING)
     check_cms_paths_agree(cms)
     check_same_verdict_as_der(cms)
     # Either part alone is read, and the message accepted.
-    for alone in (_edit(vectors["der"], signer_info, lambda children: [*children, unsigned]),
-                  _edit(vectors["der"], [1, 0], lambda c: [*c[:-1], crls, c[-1]])):
+    for alone in (_edit(vectors["der"], _SIGNER_INFO, lambda children: [*children, unsigned]),
+                  _edit(vectors["der"], _SIGNED_DATA, lambda c: [*c[:-1], crls, c[-1]])):
         assert verified(alone)[0] == "accepted"
         assert check_cms_paths_agree(alone)[0] == "read"
 
