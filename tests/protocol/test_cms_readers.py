@@ -16,22 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courier.errors import ProtocolError
-from courier.protocol.ber import (
-    MAX_DEPTH,
-    MAX_ELEMENTS,
-    NotDerError,
-    Span,
-    ber_to_der,
-    encode_length,
-    read_header,
-)
+from courier.protocol.ber import MAX_DEPTH, MAX_ELEMENTS, Span, encode_length, read_header
 from courier.protocol.certificates import Certificate, is_cached
-from courier.protocol.cms import (
-    read_in_place,
-    read_normalised,
-    read_signed_data,
-    verify_signed_data,
-)
+from courier.protocol.cms import read_in_place
 from courier.protocol.errors import MalformedMessageError
 from courier.protocol.ramf import Recipient, parse_field_set, read_field_set_normalised
 from courier.reasons import Reason
@@ -43,29 +30,20 @@ from courier.testing.serialise import (
     to_indefinite,
 )
 from tests.protocol.conftest import NOW, Pki
+from tests.protocol.differential import (
+    Outcome,
+    check_cms_paths_agree,
+    check_same_verdict_as_der,
+    mutations,
+    non_minimal,
+    outcome,
+    verified,
+)
 
 _SIGNED_DATA = [1, 0]  # paths of children indices: ContentInfo > [0] > SignedData
 _SIGNER_INFO = [*_SIGNED_DATA, -1, 0]  # > signerInfos > the SignerInfo
 _OID = bytes.fromhex("06032a0304")
 DIFFERENTIAL = settings(max_examples=400, derandomize=True, database=None, deadline=None)
-Outcome = tuple[object, ...]
-
-
-def non_minimal(der: bytes) -> bytes:
-    """Re-encode every length of DER values with one octet more than needed (BER, same value)."""
-    out = []
-    pos = 0
-    while pos < len(der):
-        start, length, ident_end, _ = read_header(der, pos, len(der))
-        content = der[start:start + length]
-        if der[pos] & 0x20:
-            content = non_minimal(content)
-        size = len(content)
-        octets = size.to_bytes(max(1, (size.bit_length() + 7) // 8), "big")
-        out.append(der[pos:ident_end] + bytes((0x80 | (len(octets) + 1),)) + b"\0" + octets
-                   + content)
-        pos = start + length
-    return b"".join(out)
 
 
 @pytest.fixture(scope="module")
@@ -91,64 +69,6 @@ def vectors(pki: Pki) -> dict[str, bytes]:
     extras = _edit(found["der"], _SIGNED_DATA, lambda c: [*c[:-1], crls, c[-1]])
     found["extras"] = _edit(extras, _SIGNER_INFO, lambda c: [*c, unsigned])
     return found
-
-
-def outcome(read: Callable[[bytes], object], data: bytes) -> Outcome:
-    """Return what a reading makes of `data`: its parts, its refusal, or that it defers."""
-    try:
-        result = read(data)
-    except NotDerError:
-        return ("defers",)
-    except ProtocolError as error:
-        return ("refused", type(error).__name__, error.reason)
-    if isinstance(result, tuple) and isinstance(result[2], tuple):  # (content, certs, signer)
-        content, certificates, signer = result
-        assert isinstance(content, Span)
-        return ("read", content.copy(), tuple(certificates), *signer)
-    return ("read", result)
-
-
-def check_cms_paths_agree(cms: bytes) -> Outcome:
-    """Check the in-place and normalised readings agree on `cms`; return the verdict."""
-    verdict = outcome(lambda d: read_normalised(d, 0), cms)
-    assert verdict[0] != "defers"
-    assert outcome(lambda d: read_signed_data(d, 0), cms) == verdict
-    in_place = outcome(lambda d: read_in_place(d, 0), cms)
-    if in_place[0] == "read":
-        assert in_place == verdict
-    return verdict
-
-
-def verified(data: bytes) -> Outcome:
-    """Return the verdict of verify_signed_data on `data`: content and signer, or the refusal."""
-    try:
-        signed = verify_signed_data(data)
-    except ProtocolError as error:
-        return ("refused", type(error).__name__, error.reason)
-    return ("accepted", signed.content, signed.signer.der, signed.attached)
-
-
-def check_same_verdict_as_der(cms: bytes) -> None:
-    """Check `cms` is verified as its DER normalisation is, or refused as the normaliser does."""
-    try:
-        expected = verified(ber_to_der(cms))
-    except ProtocolError as error:
-        expected = ("refused", type(error).__name__, error.reason)
-    assert verified(cms) == expected
-
-
-@st.composite
-def mutations(draw: st.DrawFn, data: bytes) -> bytes:
-    """Return `data` with one byte changed, a cut, an insertion or a deletion."""
-    kind = draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
-    at = draw(st.integers(0, len(data) - 1))
-    if kind == "flip":
-        return data[:at] + bytes((data[at] ^ draw(st.integers(1, 255)),)) + data[at + 1:]
-    if kind == "cut":
-        return data[:at]
-    if kind == "insert":
-        return data[:at] + draw(st.binary(min_size=1, max_size=4)) + data[at:]
-    return data[:at] + data[at + draw(st.integers(1, 4)):]
 
 
 FORMS = ["der", "js", "jvm", "jvm-everywhere", "non-minimal", "indefinite", "extras"]
