@@ -110,14 +110,19 @@ def encode_length(length: int) -> bytes:
     return bytes((0x80 | len(octets),)) + octets
 
 
+# A new encoding as fragments joined once at the top (no copy per nesting level), and its size.
+_Encoding = tuple[list[bytes | memoryview], int]
+
+
 class _Normaliser:
     """One pass over one input; counts elements to bound the work."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.view = memoryview(data)
         self.elements = 0
 
-    def element(self, pos: int, end: int, depth: int) -> tuple[int, bytes | None]:
+    def element(self, pos: int, end: int, depth: int) -> tuple[int, _Encoding | None]:
         """Normalise the element at `pos`; return (next pos, new encoding or None if DER)."""
         data = self.data
         self.elements += 1
@@ -129,24 +134,27 @@ class _Normaliser:
         if first == 0:
             raise _fail("unexpected end-of-contents")
         if not first & 0x20:
-            return start + length, (None if minimal else self._rebuild(pos, ident_end,
-                                                                       data[start:start + length]))
+            if minimal:
+                return start + length, None
+            return start + length, self._rebuild(data[pos:ident_end],
+                                                 ([self.view[start:start + length]], length))
         if depth >= MAX_DEPTH:
             raise _fail("nesting too deep", Reason.TOO_DEEP)
         if first & 0xC0 == 0 and first & 0x1F in _STRING_TAGS:
-            chunks: list[bytes] = []
+            chunks: list[bytes | memoryview] = []
             after = self._string(pos, end, depth, first & 0xDF, chunks)
-            return after, bytes((first & 0xDF,)) + self._with_length(b"".join(chunks))
+            size = sum(len(chunk) for chunk in chunks)
+            return after, self._rebuild(bytes((first & 0xDF,)), (chunks, size))
         if first == 0x23:
             raise _fail("constructed BIT STRING is not supported")
         return self._constructed(pos, end, depth, header)
 
     def _constructed(self, pos: int, end: int, depth: int,
-                     header: tuple[int, int, int, bool]) -> tuple[int, bytes | None]:
+                     header: tuple[int, int, int, bool]) -> tuple[int, _Encoding | None]:
         data = self.data
         start, length, ident_end, minimal = header
         limit = start + length if length >= 0 else end
-        spans: list[tuple[int, int, bytes | None]] = []
+        spans: list[tuple[int, int, _Encoding | None]] = []
         changed = not minimal
         cursor = start
         while True:
@@ -163,10 +171,19 @@ class _Normaliser:
             cursor = following
         if not changed:
             return after, None
-        content = b"".join(data[a:b] if enc is None else enc for a, b, enc in spans)
-        return after, self._rebuild(pos, ident_end, content)
+        pieces: list[bytes | memoryview] = []
+        size = 0
+        for a, b, encoding in spans:
+            if encoding is None:
+                pieces.append(self.view[a:b])
+                size += b - a
+            else:
+                pieces += encoding[0]
+                size += encoding[1]
+        return after, self._rebuild(data[pos:ident_end], (pieces, size))
 
-    def _string(self, pos: int, end: int, depth: int, tag: int, chunks: list[bytes]) -> int:
+    def _string(self, pos: int, end: int, depth: int, tag: int,
+                chunks: list[bytes | memoryview]) -> int:
         """Collect the chunks of a constructed string of universal `tag`; return the next pos."""
         data = self.data
         start, length, _, _ = read_header(data, pos, end)
@@ -199,15 +216,14 @@ class _Normaliser:
             else:
                 chunk_start, chunk_length, _, _ = read_header(data, cursor, limit)
                 after = chunk_start + chunk_length
-            chunks.append(data[chunk_start:after])
+            chunks.append(self.view[chunk_start:after])
             cursor = after
 
-    def _rebuild(self, pos: int, ident_end: int, content: bytes) -> bytes:
-        return self.data[pos:ident_end] + self._with_length(content)
-
     @staticmethod
-    def _with_length(content: bytes) -> bytes:
-        return encode_length(len(content)) + content
+    def _rebuild(identifier: bytes, content: _Encoding) -> _Encoding:
+        pieces, size = content
+        header = identifier + encode_length(size)
+        return [header, *pieces], len(header) + size
 
 
 def ber_to_der(data: bytes, depth: int = 0) -> bytes:
@@ -220,7 +236,7 @@ def ber_to_der(data: bytes, depth: int = 0) -> bytes:
     after, encoding = normaliser.element(0, len(data), depth)
     if after != len(data):
         raise _fail(f"{len(data) - after} octets after the end of the value", Reason.TRAILING_DATA)
-    return data if encoding is None else encoding
+    return data if encoding is None else b"".join(encoding[0])
 
 
 def check_der(element: bytes, depth: int) -> None:
@@ -257,7 +273,7 @@ def read_string_span(data: bytes, pos: int, end: int, tag: int,
         start, length, _, _ = read_header(data, pos, end)
         return Span(data, start, start + length), start + length, 1
     if pos < end and data[pos] == tag | 0x20:
-        chunks: list[bytes] = []
+        chunks: list[bytes | memoryview] = []
         normaliser = _Normaliser(data)
         after = normaliser._string(pos, end, depth, tag, chunks)
         return Span.whole(b"".join(chunks)), after, normaliser.elements + 1
