@@ -24,6 +24,8 @@ _JS_ATTRS_PREFIXES = tuple(
      + bytes((0x30, size + 15, 0x06, 9)) + _MESSAGE_DIGEST + bytes((0x31, size + 2, 0x04, size)))
     for size in (32, 48, 64)
 )
+# The same without the SET OF header, by the length of the contents.
+_JS_ATTRS_CONTENTS = {len(prefix) - 2 + size: prefix[2:] for size, prefix in _JS_ATTRS_PREFIXES}
 # A messageDigest attribute with one value, up to the digest octets -> digest size.
 _MD_ATTRS = {
     bytes((0x30, size + 15, 0x06, 9)) + _MESSAGE_DIGEST + bytes((0x31, size + 2, 0x04, size)): size
@@ -198,8 +200,8 @@ def certificate_sid(der: bytes) -> tuple[bytes, int]:
 
 def _is_js_attributes(contents: bytes) -> bool:
     """Tell whether signed attributes' contents are exactly what JS writes (hence DER)."""
-    return any(len(contents) == len(prefix) - 2 + size and contents.startswith(prefix[2:])
-               for size, prefix in _JS_ATTRS_PREFIXES)
+    prefix = _JS_ATTRS_CONTENTS.get(len(contents))
+    return prefix is not None and contents.startswith(prefix)
 
 
 def message_digest(attrs_der: bytes) -> bytes:
