@@ -16,11 +16,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courier.errors import ProtocolError
-from courier.protocol.ber import MAX_DEPTH, MAX_ELEMENTS, Span, encode_length, read_header
+from courier.protocol.ber import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    Span,
+    ber_to_der,
+    encode_length,
+    read_header,
+)
 from courier.protocol.certificates import Certificate, is_cached
 from courier.protocol.cms import read_in_place
 from courier.protocol.errors import MalformedMessageError
-from courier.protocol.ramf import Recipient, parse_field_set, read_field_set_normalised
+from courier.protocol.ramf import (
+    HEADER_LENGTH,
+    Recipient,
+    parse_field_set,
+    parse_message,
+    read_field_set_normalised,
+)
 from courier.reasons import Reason
 from courier.testing.serialise import (
     Encoding,
@@ -29,7 +42,7 @@ from courier.testing.serialise import (
     tlv,
     to_indefinite,
 )
-from tests.protocol.conftest import NOW, Pki
+from tests.protocol.conftest import NOW, MessageFactory, Pki
 from tests.protocol.differential import (
     Outcome,
     check_cms_paths_agree,
@@ -231,3 +244,30 @@ def _edit(der: bytes, path: list[int], edit: Callable[[list[bytes]], list[bytes]
         children = edit(children)
     content = b"".join(children)
     return der[:ident_end] + encode_length(len(content)) + content
+
+
+def _parsed(message: bytes) -> Outcome:
+    try:
+        parsed = parse_message(message)
+    except ProtocolError as error:
+        return ("refused", type(error).__name__, error.reason)
+    return ("parsed", parsed.message_type, parsed.recipient, parsed.id, parsed.creation_date,
+            parsed.ttl, parsed.payload, parsed.sender_certificate.der, parsed.attached)
+
+
+@pytest.mark.parametrize("encoding", ["der", "js", "jvm"])
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(data=st.data())
+def test_a_ramf_message_is_parsed_as_its_der_normalisation(
+        make_message: MessageFactory, encoding: str, data: st.DataObject) -> None:
+    message = data.draw(mutations(make_message(encoding=encoding)))
+    header, body = message[:HEADER_LENGTH], message[HEADER_LENGTH:]
+    try:
+        expected = _parsed(header + ber_to_der(body))
+    except ProtocolError as error:
+        expected = ("refused", type(error).__name__, error.reason)
+    found = _parsed(message)
+    if found[0] == "refused" and found != expected:  # a header refusal comes first
+        assert _parsed(header + b"\x30\x00") == found
+    else:
+        assert found == expected
