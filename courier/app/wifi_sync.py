@@ -78,7 +78,8 @@ async def wifi_sync(known: tuple[str, ...], hotspot_open: bool, parts: WifiSyncP
         while pending:
             action = pending.pop(0)
             if isinstance(action, Finished):
-                LOG.info("Wi-Fi sync finished: %s", "ok" if action.ok else action.failure)
+                LOG.info("Wi-Fi sync finished: %s",
+                         "ok" if action.ok else getattr(action.failure, "name", "failed"))
                 return action
             if isinstance(action, Say):
                 parts.say(action.text)

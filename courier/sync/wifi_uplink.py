@@ -205,7 +205,8 @@ class WifiUplink:
         self._deadline = None if limit is None else now + limit
         if step not in _PROGRESS:
             return list(actions)
-        return [*actions, Say(_PROGRESS[step].replace("{name}", self.network or "Wi-Fi"))]
+        # Said before it is done: the panel shows what the courier is waiting for.
+        return [Say(_PROGRESS[step].replace("{name}", self.network or "Wi-Fi")), *actions]
 
     def _blame(self, failure: Failure) -> None:
         """Record a failure about the current network, unless an earlier one is told."""
