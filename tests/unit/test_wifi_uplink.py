@@ -60,6 +60,13 @@ def test_the_whole_sequence_closes_the_hotspot_first_and_leaves_last() -> None:
         "Syncing through Office", "Leaving Office"]
 
 
+def test_each_step_is_said_before_it_is_asked_for() -> None:
+    machine = WifiUplink(KNOWN)
+    assert machine.handle(Start(hotspot_open=False), 0.0) == [Say("Looking for Wi-Fi"), Scan()]
+    assert machine.handle(Scanned({"Office": -50}), 1.0) == [Say("Joining Office"),
+                                                             Join("Office")]
+
+
 def test_a_refused_passphrase_tries_the_next_network_then_says_which_failure() -> None:
     _, actions = _run([Start(hotspot_open=False), Scanned({"Office": -50, "Cafe": -60}),
                        JoinFailed(wrong_key=True), JoinFailed(wrong_key=False), Left()])
