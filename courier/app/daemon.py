@@ -73,6 +73,7 @@ class Daemon:
     presence: PresenceWatch | None = None
     writer: StatusWriter | None = None  # the status the screens show, once the panel runs
     syncs: SyncRunner = field(init=False)  # the Internet syncs, once started
+    session: SessionMachine | None = None  # the session machine, once the panel runs
 
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
@@ -87,7 +88,8 @@ class Daemon:
             in_hand=lambda: None if self.relay is None else self.relay.in_hand,
             writer=lambda: self.writer, wiped=lambda: self.wiped,
             after=lambda: self.upkeep is not None and self.upkeep.check_network_time(),
-            helper=self._helper()))
+            helper=self._helper(),
+            hotspot_open=lambda: self.session is not None and self.session.hotspot_open))
         self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
                              UpkeepSettings(
                                  reclaim_every=float(self.config.store.reclaim_interval_seconds),
@@ -222,8 +224,9 @@ class Daemon:
             first_status(self.config, self.data_dir, self.trusted_clock, self.notices),
             self.counters,
             self.trusted_clock, self._store_stats, lambda: self._presence.tracker.stations)
+        self.session = SessionMachine(session_settings(self.config, self.network))
         loop = PanelLoop(
-            board, SessionMachine(session_settings(self.config, self.network)), self.trusted_clock,
+            board, self.session, self.trusted_clock,
             writer.status, lambda _status: writer.refresh(), open_hotspot=self._open_session,
             close_hotspot=lambda: self._hotspot("close"), internet_sync=self.syncs.press,
             stop_sync=self.syncs.stop, wipe=self._wipe, activity=self._activity,

@@ -32,6 +32,16 @@ class SyncParts:
     wiped: Callable[[], bool]
     after: Callable[[], object]  # after a sync that ran: the uplink may have brought NTP
     helper: UplinkHelper | None = None  # drives the radio for Wi-Fi uplinks (None: not set)
+    hotspot_open: Callable[[], bool] = lambda: False  # the session's hotspot holds the radio
+
+
+@dataclass(frozen=True)
+class WifiOutcome:
+    """How a Wi-Fi sync ended: the sequence's end, its last words, the sync's report if it ran."""
+
+    finished: Finished
+    words: str
+    report: SyncReport | None
 
 
 class SyncRunner:
@@ -50,7 +60,7 @@ class SyncRunner:
 
     async def press_wifi(self) -> bool | None:
         """Run one Wi-Fi sync for the panel: True synced, False failed, None none in range."""
-        finished = await self.wifi()
+        finished = (await self.wifi()).finished
         return None if finished.failure is Failure.NONE_IN_RANGE else finished.ok
 
     async def run(self, request: dict[str, Any] | None, emit: Emit | None) -> SyncReport | None:
@@ -58,10 +68,11 @@ class SyncRunner:
         async with self._lock:
             return await self._sync(request, emit)
 
-    async def wifi(self, emit: Emit | None = None) -> Finished:
+    async def wifi(self, request: dict[str, Any] | None = None,
+                   emit: Emit | None = None) -> WifiOutcome:
         """Run one Internet sync over the strongest known Wi-Fi network in range."""
         helper, writer = self._parts.helper, self._parts.writer()
-        said = [""]
+        said, reports = [""], list[SyncReport | None]()
 
         def say(text: str) -> None:
             LOG.info("Wi-Fi uplink: %s", text)
@@ -69,17 +80,21 @@ class SyncRunner:
             if writer is not None:
                 writer.wifi_said(text)
             if emit is not None:
-                emit({"wifi": text})
+                emit({"progress": {"wifi": text}})
 
         async def sync() -> bool:
-            return bool(await self._sync(None, emit))
+            reports.append(await self._sync(request, emit))
+            return bool(reports[-1])
+
+        async def check() -> tuple[bool, bool]:
+            return await self._check((request or {}).get("gateways") or {})
         known = tuple(network.name for network in self._config.uplink.wifi)
         if helper is None or not known:  # nothing to join, or no helper to drive the radio
             say(Failure.NO_NETWORKS.value)
             finished = Finished(False, Failure.NO_NETWORKS)
         else:
             async with self._lock:
-                parts = WifiSyncParts(helper, self._check, sync, say)
+                parts = WifiSyncParts(helper, check, sync, say)
                 task = self._wifi_task = asyncio.create_task(wifi_sync(known, False, parts))
                 try:
                     finished = await task
@@ -87,14 +102,14 @@ class SyncRunner:
                     self._wifi_task = None
         if writer is not None and finished.failure not in (None, Failure.SYNC_FAILED):
             writer.problem(said[0])  # a failed sync already named its gateway
-        return finished
+        return WifiOutcome(finished, said[0], reports[-1] if reports else None)
 
-    async def _check(self) -> tuple[bool, bool]:
+    async def _check(self, overrides: dict[str, str]) -> tuple[bool, bool]:
         """Check the Internet behind the Wi-Fi network (the gateways held, or the probe)."""
         store, internet = self._parts.store(), self._config.internet
         held = set() if store is None else await asyncio.to_thread(
             store.internet_addresses, self._clock())
-        return await internet_check(held, internet.gateways, internet.probe)
+        return await internet_check(held, {**internet.gateways, **overrides}, internet.probe)
 
     async def _sync(self, request: dict[str, Any] | None,
                     emit: Emit | None) -> SyncReport | None:
@@ -140,8 +155,24 @@ class SyncRunner:
         """Answer `courier sync-internet` (and nothing else) on the control socket."""
         if request.get("command") != "sync-internet":
             return {"error": f"unknown command {str(request.get('command'))[:40]!r}"}
+        if request.get("wifi"):
+            return await self._control_wifi(request, emit)
         LOG.info("Internet sync asked for on the control socket")
         report = await self.run(request, emit)
         if report is None:
             return {"error": "the store was wiped"}
         return {"report": report_lines(report)}
+
+    async def _control_wifi(self, request: dict[str, Any], emit: Emit) -> dict[str, Any]:
+        """Answer `courier sync-internet --wifi`: the radio is free only with the hotspot closed."""
+        LOG.info("Internet sync over Wi-Fi asked for on the control socket")
+        if self._config.session.always_open:
+            return {"error": "the hotspot is always open here (always_open): Wi-Fi uplinks "
+                             "are not used"}
+        if self._parts.hotspot_open():
+            return {"error": "the hotspot is open: end the session with a press first"}
+        outcome = await self.wifi(request, emit)
+        if outcome.report is None:
+            return {"error": outcome.words if outcome.finished.failure else "the store was wiped"}
+        failed = {"wifi": outcome.words} if outcome.finished.failure else {}
+        return {"report": report_lines(outcome.report), **failed}
