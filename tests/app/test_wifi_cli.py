@@ -7,6 +7,7 @@ one it runs the same sequence in its own process. courier-net is the scripted st
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def sync_wifi(config: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def no_cable(tmp_path: Path, start_double: StartDouble,  # noqa: F811
-             monkeypatch: pytest.MonkeyPatch) -> FakeHelper:
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHelper]:
     """An Internet-gateway double reachable only 'through Wi-Fi', and courier-net's stand-in."""
     double = start_double("normal")
     gateway_env(monkeypatch, double.port, double.ca)
@@ -46,7 +47,8 @@ def no_cable(tmp_path: Path, start_double: StartDouble,  # noqa: F811
     monkeypatch.setenv("COURIER_SESSION__NET_RUN_DIR", f'"{tmp_path / "net"}"')
     helper = FakeHelper(tmp_path / "net")
     helper.visible, helper.keys = {"Office": -45}, {"Office": True}
-    return helper
+    yield helper
+    helper.close()
 
 
 @pytest.mark.timeout(180)
@@ -76,7 +78,6 @@ def test_the_command_asks_the_daemon_and_is_refused_while_the_hotspot_is_open(
         assert helper.verbs[len(JOINED):] == ["uplink-scan", "uplink-leave", "open"]
     finally:
         assert device.stop() == 0
-        helper.close()
 
 
 @pytest.mark.timeout(120)
@@ -100,4 +101,3 @@ def test_without_a_daemon_the_command_runs_the_same_sequence_itself(
     assert "gateway.example: delivered 3, collected 3" in done.stdout
     assert helper.verbs == ["close", "uplink-scan", "uplink-join Office", "uplink-leave",
                             "close", *JOINED]
-    helper.close()
