@@ -4,11 +4,13 @@ import asyncio
 import socket
 from collections.abc import Iterator
 
+import dns.exception
+import dns.resolver
 import pytest
 
 from courier.app.wifi_check import internet_check
 from tests.cogrpc.conftest import free_port
-from tests.internet.conftest import dns_server  # noqa: F401 - a fixture
+from tests.internet.conftest import dns_server, wait_until  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,8 +39,20 @@ def test_a_closed_gateway_port_is_not(listening: int) -> None:
         True, False)
 
 
+def _answering(port: int) -> bool:
+    """Tell whether dnsmasq on `port` answers yet (it may still be starting)."""
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], port, 1.0
+    try:
+        resolver.resolve("_awala-crc._tcp.gw.example", "SRV")
+    except dns.exception.DNSException:
+        return False
+    return True
+
+
 def test_dns_answering_while_no_gateway_does_looks_like_a_portal(dns_server: int) -> None:  # noqa: F811
     server = ("127.0.0.1", dns_server)
+    wait_until(lambda: _answering(dns_server), 20)
     # gw.example's SRV names primary.example:443, which goes nowhere; unknown.example: NXDOMAIN.
     for held in ({"gw.example"}, {"unknown.example"}):
         assert asyncio.run(internet_check(held, {}, "", nameserver=server, timeout=2)) == (
