@@ -28,7 +28,8 @@ async def internet_check(addresses: Iterable[str], overrides: Mapping[str, str],
     if probe:
         host, _, number = probe.rpartition(":")
         host = host.strip("[]")
-        return await _names(host, timeout), await _connects(host, int(number), timeout)
+        reached = await _connects(host, int(number), timeout)
+        return reached or await _names(host, timeout), reached
     held = sorted(addresses)[:MAX_CHECKED]
     if not held:
         LOG.info("Wi-Fi check: no gateway holds cargo or CCAs here, nothing to reach")
@@ -68,10 +69,10 @@ def _srv(address: str, nameserver: tuple[str, int] | None,
 
 
 async def _names(host: str, timeout: float) -> bool:
-    """Tell whether `host` resolves (an address literal needs no DNS: True)."""
+    """Tell whether DNS answered for `host` (an address literal asks nobody: False)."""
     with contextlib.suppress(ValueError):
         ipaddress.ip_address(host)
-        return True
+        return False
     loop = asyncio.get_running_loop()
     try:
         await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), timeout)

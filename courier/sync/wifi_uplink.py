@@ -39,7 +39,7 @@ class Failure(StrEnum):
     JOIN_FAILED = "Could not join {name}"
     NO_ADDRESS = "Wi-Fi {name} gave no address (DHCP)"
     CAPTIVE_PORTAL = "Wi-Fi {name} has no Internet (captive portal?)"
-    NO_INTERNET = "Wi-Fi {name} has no Internet (no DNS answer)"
+    NO_INTERNET = "Wi-Fi {name} has no Internet"  # not even DNS answers
     SYNC_FAILED = "Internet sync failed; cargo is kept"
     HELPER = "Network helper not answering"
 

@@ -33,9 +33,13 @@ def test_a_gateway_that_answers_is_the_internet(listening: int) -> None:
 
 def test_a_closed_gateway_port_is_not(listening: int) -> None:
     closed = free_port()
+    # An address literal asks no DNS: nothing answered at all, no Internet (not a portal).
     assert asyncio.run(internet_check({"gw.example"}, {"gw.example": f"127.0.0.1:{closed}"},
-                                      "", timeout=2)) == (True, False)
+                                      "", timeout=2)) == (False, False)
     assert asyncio.run(internet_check(set(), {}, f"127.0.0.1:{closed}", timeout=2)) == (
+        False, False)
+    # A name that resolves (DNS, or here the hosts file) while its port is closed: a portal.
+    assert asyncio.run(internet_check(set(), {}, f"localhost:{closed}", timeout=2)) == (
         True, False)
 
 
