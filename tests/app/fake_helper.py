@@ -4,6 +4,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 
@@ -18,6 +19,7 @@ class FakeHelper:
         self.keys: dict[str, bool] = {}  # name -> whether joining it works (False: key refused)
         self.hotspot_open = False
         self.client = False
+        self.scan_seconds = 0.0  # how long a scan takes (a real one: a few seconds)
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(self.path))
         self._server.listen(8)
@@ -50,6 +52,7 @@ class FakeHelper:
             return {"error": "the hotspot is open: close it before using the radio as a client"}
         self.client = True
         if verb == "uplink-scan":
+            time.sleep(self.scan_seconds)
             return {"networks": self.visible}
         if verb == "uplink-join":
             return {"joined": self.keys.get(name)}

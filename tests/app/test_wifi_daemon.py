@@ -71,7 +71,9 @@ def test_a_press_without_cable_syncs_over_the_office_wifi(
         assert not helper.client and not helper.hotspot_open
 
         helper.visible = {"Stranger": -30}  # out of the office: the hotspot opens as before
+        helper.scan_seconds = 2.0
         device.press()
+        frames.wait_for_golden("wifi_looking")  # shown while the radio scans
         at = device.wait_for("Wi-Fi uplink: No known Wi-Fi in range", at)
         at = device.wait_for("-> hotspot", at)
         wait_until(lambda: helper.hotspot_open)
