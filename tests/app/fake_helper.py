@@ -4,7 +4,6 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from pathlib import Path
 
 
@@ -23,6 +22,8 @@ class FakeHelper:
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(self.path))
         self._server.listen(8)
+        self._closed = threading.Event()
+        self._answering: list[threading.Thread] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -32,9 +33,15 @@ class FakeHelper:
                 connection, _ = self._server.accept()
             except OSError:
                 return  # closed
-            with connection, contextlib.suppress(OSError):
-                line = connection.makefile("rb").readline().decode().strip()
-                connection.sendall(json.dumps(self._answer(line)).encode() + b"\n")
+            # One thread a connection: a leave must be answered while a slow scan still runs.
+            answering = threading.Thread(target=self._reply, args=(connection,), daemon=True)
+            self._answering.append(answering)
+            answering.start()
+
+    def _reply(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            line = connection.makefile("rb").readline().decode().strip()
+            connection.sendall(json.dumps(self._answer(line)).encode() + b"\n")
 
     def _answer(self, line: str) -> dict[str, object]:
         verb, _, argument = line.partition(" ")
@@ -52,7 +59,7 @@ class FakeHelper:
             return {"error": "the hotspot is open: close it before using the radio as a client"}
         self.client = True
         if verb == "uplink-scan":
-            time.sleep(self.scan_seconds)
+            self._closed.wait(self.scan_seconds)
             return {"networks": self.visible}
         if verb == "uplink-join":
             return {"joined": self.keys.get(name)}
@@ -62,8 +69,11 @@ class FakeHelper:
 
     def close(self) -> None:
         """Stop answering and remove the socket."""
+        self._closed.set()  # a scan still "running" ends now
         with contextlib.suppress(OSError):
             self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self._server.close()
         self._thread.join(timeout=5)
+        for answering in self._answering:
+            answering.join(timeout=5)
         self.path.unlink(missing_ok=True)

@@ -82,3 +82,26 @@ def test_a_press_without_cable_syncs_over_the_office_wifi(
         frames.stop()
         assert device.stop() == 0
         helper.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_wipe_while_looking_for_wifi_leaves_the_radio_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COURIER_HOTSPOT__LAN_INTERFACES", repr(routed_interfaces()))
+    monkeypatch.setenv("COURIER_SESSION__NET_RUN_DIR", f'"{tmp_path / "net"}"')
+    helper = FakeHelper(tmp_path / "net")
+    helper.visible, helper.scan_seconds = {"Office": -45}, 60.0  # a scan that outlasts the wipe
+    device = Device(tmp_path, settings=OFFICE, network=True)
+    try:
+        at = device.wait_for("status LED:")
+        device.press()
+        at = device.wait_for("Wi-Fi uplink: Looking for Wi-Fi", at)
+        device.press("w")  # hold through the countdown and release: a confirmed wipe
+        at = device.wait_for("Wi-Fi sync stopped: leaving the network", at, timeout=40)
+        device.wait_for("store wiped", at)
+        assert helper.verbs == ["uplink-scan", "uplink-leave"]  # never joined, never opened
+        assert not helper.client
+    finally:
+        assert device.stop() == 0
+        helper.close()
