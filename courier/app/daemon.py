@@ -17,6 +17,7 @@ from courier.app.board_watch import open_board_retrying, watch_uplink
 from courier.app.control import serve, socket_path
 from courier.app.device import (
     hotspot_request,
+    net_socket,
     open_clock,
     open_store,
     session_settings,
@@ -41,6 +42,7 @@ from courier.panel.session import SessionMachine
 from courier.store import FileStore, StoreStats
 
 if TYPE_CHECKING:
+    from courier.app.wifi_sync import UplinkHelper
     from courier.net.mdns import CogrpcAdvertiser
 
 LOG = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Daemon:
     presence: PresenceWatch | None = None
     writer: StatusWriter | None = None  # the status the screens show, once the panel runs
     syncs: SyncRunner = field(init=False)  # the Internet syncs, once started
+    session: SessionMachine | None = None  # the session machine, once the panel runs
 
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
@@ -84,7 +87,9 @@ class Daemon:
             store=lambda: self.store,
             in_hand=lambda: None if self.relay is None else self.relay.in_hand,
             writer=lambda: self.writer, wiped=lambda: self.wiped,
-            after=lambda: self.upkeep is not None and self.upkeep.check_network_time()))
+            after=lambda: self.upkeep is not None and self.upkeep.check_network_time(),
+            helper=self._helper(),
+            hotspot_open=lambda: self.session is not None and self.session.hotspot_open))
         self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
                              UpkeepSettings(
                                  reclaim_every=float(self.config.store.reclaim_interval_seconds),
@@ -110,6 +115,14 @@ class Daemon:
                                                                      strict=True)]
         LOG.info("serving CogRPC over TLS on %s (certificate for %s)", ", ".join(endpoints),
                  self.tls_address)
+
+    def _helper(self) -> "UplinkHelper | None":
+        """Return courier-net's Wi-Fi client verbs (network mode with Wi-Fi uplinks set)."""
+        if not (self.network and self.config.uplink.wifi):
+            return None
+        from courier.app.wifi_wiring import HelperUplink  # noqa: PLC0415 - pyroute2 is slow
+
+        return HelperUplink(net_socket(self.config))
 
     def _collect_settings(self) -> CollectSettings:
         """Return how CollectCargo serves clients, from [server]."""
@@ -199,7 +212,7 @@ class Daemon:
         return None if store is None else store.stats()
 
     async def _hotspot(self, verb: str) -> None:
-        await hotspot_request(verb, self.network)
+        await hotspot_request(verb, net_socket(self.config) if self.network else None)
         if self.advertiser is not None:
             await self.advertiser.update("session" if verb == "open" else "ready")
 
@@ -211,12 +224,13 @@ class Daemon:
             first_status(self.config, self.data_dir, self.trusted_clock, self.notices),
             self.counters,
             self.trusted_clock, self._store_stats, lambda: self._presence.tracker.stations)
+        self.session = SessionMachine(session_settings(self.config, self.network))
         loop = PanelLoop(
-            board, SessionMachine(session_settings(self.config)), self.trusted_clock,
+            board, self.session, self.trusted_clock,
             writer.status, lambda _status: writer.refresh(), open_hotspot=self._open_session,
             close_hotspot=lambda: self._hotspot("close"), internet_sync=self.syncs.press,
             stop_sync=self.syncs.stop, wipe=self._wipe, activity=self._activity,
-            fault=writer.problem)
+            fault=writer.problem, wifi_sync=self.syncs.press_wifi)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(watch_uplink(

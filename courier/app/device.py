@@ -18,7 +18,6 @@ from courier.panel.session import SessionSettings
 from courier.store import FileStore
 
 LOG = logging.getLogger(__name__)
-NET_SOCKET = Path("/run/courier-net/control.sock")
 
 
 def open_store(config: Config, data_dir: Path) -> FileStore:
@@ -61,16 +60,21 @@ def open_board(config: Config, data_dir: Path, keyboard: bool) -> Board:
     return board
 
 
-async def hotspot_request(verb: str, network: bool) -> None:
+def net_socket(config: Config) -> Path:
+    """Return the privileged helper's (courier-net's) control socket."""
+    return Path(config.session.net_run_dir) / "control.sock"
+
+
+async def hotspot_request(verb: str, socket: Path | None) -> None:
     """Ask the privileged helper to open or close the hotspot (no-op without network)."""
-    if not network:
+    if socket is None:
         LOG.info("hotspot %s (no-network mode: CogRPC keeps serving on its listen address)",
                  "open" if verb == "open" else "closed")
         return
     from courier.net.netsetup import request  # noqa: PLC0415
 
     try:
-        await request(NET_SOCKET, verb)
+        await request(socket, verb)
     except CourierError as error:
         LOG.error("hotspot %s failed: %s", verb, error)
 
@@ -83,10 +87,14 @@ async def stop_task(task: "asyncio.Task[None] | None") -> None:
             await task
 
 
-def session_settings(config: Config) -> SessionSettings:
-    """Return the session machine's settings."""
+def session_settings(config: Config, network: bool = True) -> SessionSettings:
+    """Return the session machine's settings (Wi-Fi uplinks need the helper: network mode)."""
+    wifi = network and bool(config.uplink.wifi)
+    if wifi and config.session.always_open:
+        LOG.warning("Wi-Fi uplinks are set but the hotspot is always open: a press never closes "
+                    "it for Wi-Fi, so they are not used (use a cable, or always_open = false)")
     return SessionSettings(idle_close_seconds=float(config.session.idle_close_seconds),
-                           always_open=config.session.always_open)
+                           always_open=config.session.always_open, wifi_uplink=wifi)
 
 
 

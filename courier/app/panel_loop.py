@@ -28,12 +28,14 @@ from courier.panel.session_types import (
     FaultChanged,
     InternetSyncFinished,
     LedPattern,
+    NoWifiInRange,
     OpenHotspot,
     PowerOn,
     Screen,
     SetStatusLed,
     ShowScreen,
     StartInternetSync,
+    StartWifiSync,
     State,
     StopInternetSync,
     StorageChanged,
@@ -48,6 +50,12 @@ BUTTON_CHECK_SECONDS = 5.0  # how often the button's pin is read to prove it sti
 STUCK_SECONDS = 120.0  # held down longer than any gesture: shorted, wet or jammed
 Hook = Callable[[], Awaitable[None]]
 StatusSource = Callable[[DeviceStatus], DeviceStatus]
+WifiSync = Callable[[], Awaitable[bool | None]]  # True synced, False failed, None none in range
+
+
+async def _no_wifi() -> bool | None:
+    """Stand in for a daemon without Wi-Fi uplinks (the machine never asks then)."""
+    return None
 
 
 class PanelLoop:
@@ -57,7 +65,8 @@ class PanelLoop:
                  status: DeviceStatus, refresh: StatusSource, *, open_hotspot: Hook,
                  close_hotspot: Hook, internet_sync: Callable[[], Awaitable[bool]],
                  stop_sync: Hook, wipe: Hook, activity: Callable[[], float],
-                 fault: Callable[[str], None] = lambda _detail: None) -> None:
+                 fault: Callable[[str], None] = lambda _detail: None,
+                 wifi_sync: WifiSync = _no_wifi) -> None:
         self.board, self.machine, self.clock = board, machine, clock
         self.status, self._refresh = status, refresh
         self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe,
@@ -67,7 +76,7 @@ class PanelLoop:
         self._button_checked = float("-inf")
         self._pressed_since: float | None = None
         self._sync_stopped = False  # a wipe stopped the sync: its end is no news
-        self._internet_sync = internet_sync
+        self._internet_sync, self._wifi_sync = internet_sync, wifi_sync
         self._activity = activity
         self._classifier = ButtonClassifier()
         self._pattern = LedPattern.OFF
@@ -155,7 +164,10 @@ class PanelLoop:
                     await self._hooks["close"]()
                 case StartInternetSync():
                     self._sync_stopped = False
-                    self._spawn(self._sync())
+                    self._spawn(self._sync(self._internet_sync))
+                case StartWifiSync():
+                    self._sync_stopped = False
+                    self._spawn(self._sync(self._wifi_sync))
                 case StopInternetSync():
                     self._sync_stopped = True
                     await self._hooks["stop"]()  # returns once the sync has stopped
@@ -173,17 +185,17 @@ class PanelLoop:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _sync(self) -> None:
-        """Run the Internet sync; a sync stopped on purpose (a wipe) reports nothing."""
+    async def _sync(self, sync: WifiSync) -> None:
+        """Run an Internet sync; a sync stopped on purpose (a wipe) reports nothing."""
         try:
-            ok = await self._internet_sync()
+            ok = await sync()
         except asyncio.CancelledError:
             raise
         except Exception:
             LOG.exception("Internet sync failed")
             ok = False
         if not self._sync_stopped:
-            await self.feed(InternetSyncFinished(ok=ok))
+            await self.feed(NoWifiInRange() if ok is None else InternetSyncFinished(ok=ok))
 
     def _closes_in(self, now: float) -> float | None:
         """Return the seconds before the session's idle close (None: always open, no session)."""

@@ -89,6 +89,10 @@ class StatusWriter:
         """Record what the uplink monitor said."""
         self.status = replace(self.status, uplink=up)
 
+    def wifi_said(self, words: str) -> None:
+        """Record what the Wi-Fi uplink is doing, or why it stopped."""
+        self.status = replace(self.status, wifi=words)
+
     def sync_started(self) -> None:
         """Clear the Internet screen for a new sync."""
         self._progress, self._internet = {}, True

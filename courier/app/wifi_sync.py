@@ -1,6 +1,7 @@
 """Carries out the Wi-Fi uplink sequence (courier.sync.wifi_uplink) with the helper and the sync."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +31,7 @@ from courier.sync.wifi_uplink import (
     Scan,
     Scanned,
     Start,
+    Step,
     Synced,
     Tick,
     WifiUplink,
@@ -72,19 +74,32 @@ async def wifi_sync(known: tuple[str, ...], hotspot_open: bool, parts: WifiSyncP
     """Run one Internet sync over Wi-Fi from start to idle; return how it finished."""
     machine = WifiUplink(known)
     pending = machine.handle(Start(hotspot_open=hotspot_open), parts.now())
-    while pending:
-        action = pending.pop(0)
-        if isinstance(action, Finished):
-            LOG.info("Wi-Fi sync finished: %s", "ok" if action.ok else action.failure)
-            return action
-        if isinstance(action, Say):
-            parts.say(action.text)
-            continue
-        step = machine.step.value
-        event = await _carry_out(action, step, parts)
-        late = DEADLINES.get(step, 0.0) if isinstance(event, Tick) else 0.0  # a step gave up
-        pending += machine.handle(event, parts.now() + late)
+    try:
+        while pending:
+            action = pending.pop(0)
+            if isinstance(action, Finished):
+                LOG.info("Wi-Fi sync finished: %s",
+                         "ok" if action.ok else getattr(action.failure, "name", "failed"))
+                return action
+            if isinstance(action, Say):
+                parts.say(action.text)
+                continue
+            step = machine.step.value
+            event = await _carry_out(action, step, parts)
+            late = DEADLINES.get(step, 0.0) if isinstance(event, Tick) else 0.0  # step gave up
+            pending += machine.handle(event, parts.now() + late)
+    except asyncio.CancelledError:
+        if machine.step not in (Step.IDLE, Step.CLOSING):  # the client may run: stop it
+            await _leave_anyway(parts.helper)
+        raise
     raise AssertionError("the Wi-Fi sequence stopped without finishing")
+
+
+async def _leave_anyway(helper: UplinkHelper) -> None:
+    """Leave the network while being stopped (a wipe, the daemon stopping)."""
+    LOG.warning("Wi-Fi sync stopped: leaving the network")
+    with contextlib.suppress(CourierError, TimeoutError):
+        await asyncio.wait_for(helper.leave(), DEADLINES["leaving"])
 
 
 async def _carry_out(action: Action, step: str, parts: WifiSyncParts) -> Event:

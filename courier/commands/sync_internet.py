@@ -29,6 +29,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--call-budget", type=float, default=3.5,
                         help="seconds each delivery call aims for (default 3.5: the production "
                         "gateway cuts every call at 5 s)")
+    parser.add_argument("--wifi", action="store_true",
+                        help="join the strongest known Wi-Fi network ([[uplink.wifi]]) for this "
+                        "sync, then leave it (the hotspot must be closed)")
     parser.set_defaults(func=_run)
 
 
@@ -51,10 +54,13 @@ def _run(args: argparse.Namespace) -> int:
         "command": "sync-internet", "gateways": gateways,
         "ca_pem": args.ca_file.read_text() if args.ca_file else None,
         "reply_wait": args.reply_wait, "timeout": args.timeout, "dns": args.dns,
-        "call_budget": args.call_budget}
+        "call_budget": args.call_budget, "wifi": args.wifi}
     tty = sys.stdout.isatty()
 
     def show(progress: dict[str, Any]) -> None:
+        if "wifi" in progress:  # the Wi-Fi uplink's steps, one line each
+            print(("\r\033[K" if tty else "") + f"Wi-Fi: {progress['wifi']}", flush=True)
+            return
         line = f"{progress['gateway']}: {progress['phase']}"
         if progress.get("items_total"):
             line += (f" {progress['items_done']}/{progress['items_total']} cargo, "
@@ -70,14 +76,18 @@ def _run(args: argparse.Namespace) -> int:
     if "error" in answer:
         print(f"courier: {answer['error']}", file=sys.stderr)
         return 2
-    return _summary(answer["report"])
+    status = _summary(answer["report"])
+    if answer.get("wifi"):  # synced, but the Wi-Fi sequence itself failed (e.g. leaving)
+        print(f"courier: Wi-Fi: {answer['wifi']}", file=sys.stderr)
+        return max(status, 1)
+    return status
 
 
 def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
                show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Sync with the store opened by this process (no daemon is running)."""
     from courier.app.device import open_clock, open_store  # noqa: PLC0415
-    from courier.app.internet_sync import report_lines, sync_with  # noqa: PLC0415
+    from courier.app.internet_sync import SyncReport, report_lines, sync_with  # noqa: PLC0415
     from courier.clock import system_now  # noqa: PLC0415
 
     try:
@@ -87,9 +97,19 @@ def _sync_here(config: Config, data_dir: Path, request: dict[str, Any],
     try:
         # No daemon runs: this process reads the device's clock as the daemon would.
         clock = open_clock(data_dir, Path(config.clock.ntp_flag))
-        report = asyncio.run(sync_with(
-            config, store, data_dir, lambda: clock.effective_now(system_now(), time.monotonic()),
-            request, lambda p: show(dataclasses.asdict(p))))
+
+        async def sync() -> SyncReport:
+            return await sync_with(
+                config, store, data_dir,
+                lambda: clock.effective_now(system_now(), time.monotonic()), request,
+                lambda p: show(dataclasses.asdict(p)))
+        if request.get("wifi"):
+            from courier.commands.sync_wifi import wifi_here  # noqa: PLC0415
+
+            held = store.internet_addresses(clock.effective_now(system_now(), time.monotonic()))
+            return asyncio.run(wifi_here(config, held, request["gateways"], sync,
+                                         lambda text: show({"wifi": text})))
+        report = asyncio.run(sync())
     finally:
         store.close()
     return {"report": report_lines(report)}

@@ -32,6 +32,8 @@ class ClientMode:
     programs: dict[str, str] = field(default_factory=lambda: {
         "wpa_supplicant": "wpa_supplicant", "wpa_cli": "wpa_cli", "dhclient": "dhclient",
         "ip": "ip"})
+    # Addresses by Debian's script, name servers to systemd-resolved (the image's; see the file).
+    dhclient_script: Path = Path("/usr/lib/courier/dhclient-script")
     _supplicant: asyncio.subprocess.Process | None = None
 
     @property
@@ -41,6 +43,19 @@ class ClientMode:
     @property
     def _log(self) -> Path:
         return self.run_dir / "wpa-uplink.log"
+
+    @property
+    def _conf(self) -> Path:
+        return self.run_dir / "wpa-uplink.conf"
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Return every path the client writes (courier-net's unit must allow each)."""
+        return (self._conf, self._log, self._control, *self._dhclient_state)
+
+    @property
+    def _dhclient_state(self) -> tuple[Path, Path]:
+        return self.run_dir / "dhclient-uplink.pid", self.run_dir / "dhclient-uplink.leases"
 
     async def scan(self, wait: float = 8.0) -> dict[str, int]:
         """Start the client if needed and return the networks in range (name -> dBm)."""
@@ -112,7 +127,7 @@ class ClientMode:
         if self._supplicant is not None and self._supplicant.returncode is None:
             return
         self.run_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
-        conf = self.run_dir / "wpa-uplink.conf"
+        conf = self._conf
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(render_wpa_supplicant(self.networks, self.country, str(self._control)))
@@ -135,8 +150,11 @@ class ClientMode:
         return ""
 
     def _dhclient_files(self) -> tuple[str, ...]:
-        return ("-pf", str(self.run_dir / "dhclient-uplink.pid"),
-                "-lf", str(self.run_dir / "dhclient-uplink.leases"))
+        """Return dhclient's files: all in the run directory, the only one courier-net writes."""
+        script = self.dhclient_script
+        hook = ("-sf", str(script)) if os.access(script, os.X_OK) else ()  # else Debian's own
+        pid, leases = self._dhclient_state
+        return (*hook, "-pf", str(pid), "-lf", str(leases))
 
     async def _cli(self, *args: str) -> str:
         return await self._run("wpa_cli", "-p", str(self._control), "-i", self.interface, *args)

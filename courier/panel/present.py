@@ -17,6 +17,7 @@ from courier.panel.views import (
     StorageView,
     TransferView,
     View,
+    WifiView,
     WipeCountdownView,
     WipedView,
     WipingView,
@@ -36,6 +37,7 @@ class DeviceStatus:
     ssid: str = ""
     passphrase: str = ""
     uplink: bool = False
+    wifi: str = ""  # the Wi-Fi uplink's progress or why it stopped, in words
     clients: tuple[ClientRow, ...] = ()
     stations: int = 0  # phones and laptops on the Wi-Fi now (hostapd)
     closes_in: float | None = None
@@ -73,6 +75,8 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
                                 status.bytes_in, status.bytes_out)
         case Screen.INTERNET:
             return InternetView(status.gateways)
+        case Screen.WIFI:
+            return WifiView(status.wifi)
         case Screen.STORAGE:
             return StorageView(status.used_bytes, status.quota_bytes, status.cargo_to_internet,
                                status.cargo_to_private, status.ccas)

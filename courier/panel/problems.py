@@ -16,6 +16,9 @@ _WORDS: dict[Problem, tuple[str, str]] = {
     Problem.SYNC_FAILED: (
         "Sync failed",
         "Cargo is kept. Press to try again."),  # why: the detail (a gateway, a slow uplink)
+    Problem.WIFI_FAILED: (
+        "Wi-Fi sync failed",
+        "Cargo is kept."),  # why: the detail (wrong passphrase, captive portal), 3 lines of it
 }
 
 

@@ -20,6 +20,7 @@ from courier.panel.views import (
     StorageView,
     TransferView,
     View,
+    WifiView,
     WipeCountdownView,
     WipedView,
     WipingView,
@@ -125,6 +126,17 @@ def _internet(view: InternetView) -> Image.Image:
     return image
 
 
+def _wifi(view: WifiView) -> Image.Image:
+    image, draw = c.blank()
+    c.title(draw, "Wi-Fi uplink")
+    lines = c.wrap(view.words or "Starting", c.COLUMNS)
+    if len(lines) > 4:  # never silently cut: mark it
+        lines = [*lines[:3], c.fit(lines[3] + "~~")]
+    for row, line in enumerate(lines):
+        c.text(draw, 0, 13 + row * c.LINE, line)
+    return image
+
+
 def _storage(view: StorageView) -> Image.Image:
     image, draw = c.blank()
     c.title(draw, "Storage")
@@ -218,7 +230,7 @@ def _wiped(_view: WipedView) -> Image.Image:
 
 _RENDERERS: dict[type, Callable[[Any], Image.Image]] = {
     ReadyView: _ready, SessionView: _session, ClientsView: _clients, TransferView: _transfer,
-    InternetView: _internet, StorageView: _storage, ClockView: _clock, ProblemView: _problem,
-    NoticeView: _notice,
+    InternetView: _internet, WifiView: _wifi, StorageView: _storage, ClockView: _clock,
+    ProblemView: _problem, NoticeView: _notice,
     WipeCountdownView: _wipe_countdown, WipingView: _wiping, WipedView: _wiped,
 }

@@ -1,8 +1,9 @@
 """The session state machine: one transition table, time passed in, actions out (sans-I/O).
 
-Everything that decides a transition lives in TABLE. The machine only refines an input event into a
-table key (a short press is PRESS_ONLINE or PRESS_OFFLINE depending on the uplink; a Tick is an
-IDLE_TIMEOUT once the hotspot has been idle long enough) and resolves symbolic targets: SAME
+Everything that decides a transition lives in TABLE (courier.panel.session_table). The machine
+only refines an input event into a table key (a short press is PRESS_ONLINE with a wired uplink,
+else PRESS_WIFI when Wi-Fi uplinks are set and the hotspot may close, else PRESS_OFFLINE; a Tick
+is an IDLE_TIMEOUT once the hotspot has been idle long enough) and resolves symbolic targets: SAME
 (stay), REST (the idle state the current conditions call for), RESUME (back to what was going on
 before a wipe countdown) and SETTLE (REST in always-open mode, else SAME). Entering a state adds
 its entry actions: open or close the hotspot as the state requires, show its first screen, set
@@ -12,8 +13,16 @@ arrive in any state.
 
 import logging
 from dataclasses import dataclass
-from enum import Enum
 
+from courier.panel.session_table import (
+    SCREENS,
+    STATUS_LED,
+    SYNCING,
+    TABLE,
+    Do,
+    Go,
+    Transition,
+)
 from courier.panel.session_types import (
     Action,
     ClientActivity,
@@ -23,8 +32,8 @@ from courier.panel.session_types import (
     FaultChanged,
     InternetSyncFinished,
     Kind,
-    LedPattern,
     LongPress,
+    NoWifiInRange,
     OpenHotspot,
     PowerOn,
     Problem,
@@ -33,6 +42,7 @@ from courier.panel.session_types import (
     ShortPress,
     ShowScreen,
     StartInternetSync,
+    StartWifiSync,
     State,
     StopInternetSync,
     StorageChanged,
@@ -42,102 +52,11 @@ from courier.panel.session_types import (
     WipeCancelled,
     WipeConfirmed,
     WipeFinished,
-    WipeStore,
 )
 
+__all__ = ["SCREENS", "STATUS_LED", "TABLE", "Do", "Go", "SessionMachine", "SessionSettings",
+           "Transition"]
 logger = logging.getLogger(__name__)
-
-
-class Go(Enum):
-    """Symbolic targets resolved by the machine."""
-
-    SAME = "same"
-    REST = "rest"
-    RESUME = "resume"
-    SETTLE = "settle"  # REST in always-open mode (the hotspot is the resting place), else SAME
-
-
-class Do(Enum):
-    """Table actions that depend on the machine's screen cursor."""
-
-    NEXT_SCREEN = "next_screen"  # long press: show the next screen of this state
-    HOME_SCREEN = "home_screen"  # show this state's first screen again
-
-
-@dataclass(frozen=True)
-class Transition:
-    """Where an event leads and what the daemon must do on the way."""
-
-    target: State | Go
-    actions: tuple[Action | Do, ...] = ()
-
-
-REST_STATES = (State.IDLE, State.STORAGE_FULL, State.CLOCK_UNTRUSTED, State.ERROR)
-_WIPEABLE = (*REST_STATES, State.HOTSPOT, State.INTERNET_SYNC)
-_SYNC = (StartInternetSync(),)
-
-# (state, event kind) -> transition. Rest states behave alike: a press starts a sync.
-TABLE: dict[tuple[State, Kind], Transition] = {
-    (State.BOOT, Kind.POWER_ON): Transition(Go.REST),
-    **{(rest, Kind.PRESS_ONLINE): Transition(State.INTERNET_SYNC, _SYNC) for rest in REST_STATES},
-    **{(rest, Kind.PRESS_OFFLINE): Transition(State.HOTSPOT) for rest in REST_STATES},
-    **{(rest, Kind.CONDITION): Transition(Go.REST) for rest in REST_STATES},
-    **{(state, Kind.LONG_PRESS): Transition(Go.SAME, (Do.NEXT_SCREEN,)) for state in _WIPEABLE},
-    **{(state, Kind.WIPE_ARMED): Transition(State.WIPE_COUNTDOWN) for state in _WIPEABLE},
-    # A press with an uplink means "sync with the Internet", even during a hotspot session.
-    (State.HOTSPOT, Kind.PRESS_ONLINE): Transition(State.INTERNET_SYNC, _SYNC),
-    # Without one it ends the session (in always-open mode REST is the hotspot again: no-op).
-    (State.HOTSPOT, Kind.PRESS_OFFLINE): Transition(Go.REST),
-    (State.HOTSPOT, Kind.CLIENT_ACTIVITY): Transition(Go.SAME),
-    (State.HOTSPOT, Kind.IDLE_TIMEOUT): Transition(Go.REST),
-    # A session is not interrupted; a fixed installation (always open) shows attention states.
-    (State.HOTSPOT, Kind.CONDITION): Transition(Go.SETTLE),
-    # An accidental press must not strand cargo half way: a press only shows the progress again.
-    (State.INTERNET_SYNC, Kind.PRESS_ONLINE): Transition(Go.SAME, (Do.HOME_SCREEN,)),
-    (State.INTERNET_SYNC, Kind.PRESS_OFFLINE): Transition(Go.SAME, (Do.HOME_SCREEN,)),
-    (State.INTERNET_SYNC, Kind.SYNC_DONE): Transition(Go.REST),
-    (State.INTERNET_SYNC, Kind.SYNC_FAILED): Transition(Go.REST),
-    (State.INTERNET_SYNC, Kind.CONDITION): Transition(Go.SAME),
-    (State.INTERNET_SYNC, Kind.CLIENT_ACTIVITY): Transition(Go.SAME),
-    (State.WIPE_COUNTDOWN, Kind.WIPE_CANCELLED): Transition(Go.RESUME),
-    (State.WIPE_COUNTDOWN, Kind.WIPE_CONFIRMED):
-        Transition(State.WIPING, (StopInternetSync(), WipeStore())),
-    (State.WIPE_COUNTDOWN, Kind.SYNC_DONE): Transition(Go.SAME),
-    (State.WIPE_COUNTDOWN, Kind.SYNC_FAILED): Transition(Go.SAME),
-    (State.WIPE_COUNTDOWN, Kind.CONDITION): Transition(Go.SAME),
-    (State.WIPING, Kind.WIPE_DONE): Transition(State.WIPED),
-    (State.WIPED, Kind.PRESS_ONLINE): Transition(Go.REST),
-    (State.WIPED, Kind.PRESS_OFFLINE): Transition(Go.REST),
-    (State.WIPED, Kind.CONDITION): Transition(Go.SAME),
-}
-
-# Screens a long press cycles through; the first is shown on entry.
-SCREENS: dict[State, tuple[Screen, ...]] = {
-    State.BOOT: (Screen.READY,),
-    State.IDLE: (Screen.READY, Screen.STORAGE, Screen.CLOCK),
-    State.HOTSPOT: (Screen.SESSION, Screen.CLIENTS, Screen.TRANSFER, Screen.STORAGE, Screen.CLOCK),
-    State.INTERNET_SYNC: (Screen.INTERNET, Screen.TRANSFER, Screen.STORAGE, Screen.CLOCK),
-    State.STORAGE_FULL: (Screen.PROBLEM, Screen.STORAGE, Screen.CLOCK),
-    State.CLOCK_UNTRUSTED: (Screen.PROBLEM, Screen.CLOCK, Screen.STORAGE),
-    State.ERROR: (Screen.PROBLEM, Screen.READY, Screen.STORAGE, Screen.CLOCK),
-    State.WIPE_COUNTDOWN: (Screen.WIPE_COUNTDOWN,),
-    State.WIPING: (Screen.WIPING,),
-    State.WIPED: (Screen.WIPED,),
-}
-
-STATUS_LED: dict[State, LedPattern] = {
-    State.BOOT: LedPattern.ON,
-    State.IDLE: LedPattern.HEARTBEAT,
-    State.HOTSPOT: LedPattern.SLOW_BLINK,
-    State.INTERNET_SYNC: LedPattern.FAST_BLINK,
-    State.STORAGE_FULL: LedPattern.DOUBLE_BLINK,
-    State.CLOCK_UNTRUSTED: LedPattern.DOUBLE_BLINK,
-    State.ERROR: LedPattern.SOS,
-    State.WIPE_COUNTDOWN: LedPattern.FAST_BLINK,
-    State.WIPING: LedPattern.FAST_BLINK,
-    State.WIPED: LedPattern.OFF,
-}
-
 
 _PLAIN_KINDS: dict[type, Kind] = {
     LongPress: Kind.LONG_PRESS, WipeArmed: Kind.WIPE_ARMED, WipeCancelled: Kind.WIPE_CANCELLED,
@@ -151,6 +70,12 @@ class SessionSettings:
 
     idle_close_seconds: float = 600.0
     always_open: bool = False
+    wifi_uplink: bool = False  # Wi-Fi uplink networks are set (never used when always open)
+
+    @property
+    def wifi_press(self) -> bool:
+        """Tell whether a press without a wired uplink looks for Wi-Fi (the hotspot may close)."""
+        return self.wifi_uplink and not self.always_open
 
 
 class SessionMachine:
@@ -166,6 +91,7 @@ class SessionMachine:
         self.fault = False
         self.sync_failed = False
         self.sync_running = False
+        self.over_wifi = False  # the last sync started went over Wi-Fi
         self.screen_index = 0
         self.last_activity = 0.0
         self._resume = State.IDLE
@@ -181,7 +107,7 @@ class SessionMachine:
         if self.fault:
             return Problem.HARDWARE_FAULT
         if self.sync_failed:
-            return Problem.SYNC_FAILED
+            return Problem.WIFI_FAILED if self.over_wifi else Problem.SYNC_FAILED
         if self.storage_full:
             return Problem.STORAGE_FULL
         if not self.clock_trusted:
@@ -225,7 +151,9 @@ class SessionMachine:
                 return Kind.POWER_ON
             case ShortPress():
                 self.sync_failed = False  # a press acknowledges a failed sync
-                return Kind.PRESS_ONLINE if self.uplink else Kind.PRESS_OFFLINE
+                if self.uplink:
+                    return Kind.PRESS_ONLINE
+                return Kind.PRESS_WIFI if self.settings.wifi_press else Kind.PRESS_OFFLINE
             case ClientActivity():
                 self.last_activity = now
                 return Kind.CLIENT_ACTIVITY
@@ -236,6 +164,9 @@ class SessionMachine:
                 self.sync_running = False
                 self.sync_failed = not event.ok
                 return Kind.SYNC_DONE if event.ok else Kind.SYNC_FAILED
+            case NoWifiInRange():
+                self.sync_running = False
+                return Kind.NO_WIFI
             case UplinkChanged():
                 self.uplink = event.up
             case StorageChanged():
@@ -253,8 +184,8 @@ class SessionMachine:
         if target is Go.RESUME:
             if self._resume is State.HOTSPOT and self.hotspot_open:
                 return State.HOTSPOT
-            if self._resume is State.INTERNET_SYNC and self.sync_running:
-                return State.INTERNET_SYNC
+            if self._resume in SYNCING and self.sync_running:
+                return self._resume
             return self._rest()
         if target is Go.REST or (target is Go.SETTLE and self.settings.always_open):
             return self._rest()
@@ -292,8 +223,10 @@ class SessionMachine:
             self.screen_index = 0
             return [ShowScreen(self.screen)]
         assert not isinstance(action, Do)
-        if isinstance(action, StartInternetSync | StopInternetSync):
-            self.sync_running = isinstance(action, StartInternetSync)
+        if isinstance(action, StartInternetSync | StartWifiSync | StopInternetSync):
+            self.sync_running = not isinstance(action, StopInternetSync)
+        if isinstance(action, StartInternetSync | StartWifiSync):
+            self.over_wifi = isinstance(action, StartWifiSync)
         return [action]
 
     def _enter(self, target: State, now: float) -> list[Action]:

@@ -11,6 +11,7 @@ class State(StrEnum):
     IDLE = "idle"
     HOTSPOT = "hotspot"
     INTERNET_SYNC = "internet_sync"
+    WIFI_SYNC = "wifi_sync"  # looking for a known Wi-Fi network, then syncing through it
     STORAGE_FULL = "storage_full"
     CLOCK_UNTRUSTED = "clock_untrusted"
     ERROR = "error"
@@ -25,6 +26,7 @@ class Kind(StrEnum):
     POWER_ON = "power_on"
     PRESS_ONLINE = "press_online"  # short press while an uplink is present
     PRESS_OFFLINE = "press_offline"  # short press with no uplink
+    PRESS_WIFI = "press_wifi"  # short press with no wired uplink but Wi-Fi uplinks set
     LONG_PRESS = "long_press"
     WIPE_ARMED = "wipe_armed"
     WIPE_CANCELLED = "wipe_cancelled"
@@ -34,6 +36,7 @@ class Kind(StrEnum):
     IDLE_TIMEOUT = "idle_timeout"
     SYNC_DONE = "sync_done"
     SYNC_FAILED = "sync_failed"
+    NO_WIFI = "no_wifi"  # no known Wi-Fi network in range
     CONDITION = "condition"  # storage, clock, fault or uplink changed
 
 
@@ -45,6 +48,7 @@ class Screen(StrEnum):
     CLIENTS = "clients"
     TRANSFER = "transfer"
     INTERNET = "internet"
+    WIFI = "wifi"
     STORAGE = "storage"
     CLOCK = "clock"
     PROBLEM = "problem"
@@ -72,6 +76,7 @@ class Problem(StrEnum):
     CLOCK_UNTRUSTED = "clock_untrusted"
     HARDWARE_FAULT = "hardware_fault"
     SYNC_FAILED = "sync_failed"
+    WIFI_FAILED = "wifi_failed"  # a sync over Wi-Fi did not happen or failed
 
 
 # ---- input events ----------------------------------------------------------------------------
@@ -133,6 +138,11 @@ class InternetSyncFinished:
 
 
 @dataclass(frozen=True)
+class NoWifiInRange:
+    """The Wi-Fi uplink found no known network in range (nothing was joined)."""
+
+
+@dataclass(frozen=True)
 class UplinkChanged:
     """An Internet uplink appeared or disappeared."""
 
@@ -161,8 +171,8 @@ class FaultChanged:
 
 
 Event = (PowerOn | ShortPress | LongPress | WipeArmed | WipeCancelled | WipeConfirmed
-         | WipeFinished | ClientActivity | Tick | InternetSyncFinished | UplinkChanged
-         | StorageChanged | ClockChanged | FaultChanged)
+         | WipeFinished | ClientActivity | Tick | InternetSyncFinished | NoWifiInRange
+         | UplinkChanged | StorageChanged | ClockChanged | FaultChanged)
 
 
 # ---- actions for the daemon ------------------------------------------------------------------
@@ -183,8 +193,13 @@ class StartInternetSync:
 
 
 @dataclass(frozen=True)
+class StartWifiSync:
+    """Look for a known Wi-Fi network; join it, sync, leave (or report none in range)."""
+
+
+@dataclass(frozen=True)
 class StopInternetSync:
-    """Abort the Internet sync (only before a wipe; nothing unacked is lost)."""
+    """Abort the Internet sync, over Wi-Fi too (only before a wipe; nothing unacked is lost)."""
 
 
 @dataclass(frozen=True)
@@ -206,5 +221,5 @@ class SetStatusLed:
     pattern: LedPattern
 
 
-Action = (OpenHotspot | CloseHotspot | StartInternetSync | StopInternetSync | WipeStore
-          | ShowScreen | SetStatusLed)
+Action = (OpenHotspot | CloseHotspot | StartInternetSync | StartWifiSync | StopInternetSync
+          | WipeStore | ShowScreen | SetStatusLed)

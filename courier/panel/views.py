@@ -75,6 +75,13 @@ class InternetView:
 
 
 @dataclass(frozen=True)
+class WifiView:
+    """Wi-Fi uplink: what it is doing or why it stopped, in words."""
+
+    words: str
+
+
+@dataclass(frozen=True)
 class StorageView:
     """How full the store is and what it holds."""
 
@@ -130,5 +137,6 @@ class WipedView:
     """The store is wiped."""
 
 
-View = (ReadyView | SessionView | ClientsView | TransferView | InternetView | StorageView
-        | ClockView | ProblemView | NoticeView | WipeCountdownView | WipingView | WipedView)
+View = (ReadyView | SessionView | ClientsView | TransferView | InternetView | WifiView
+        | StorageView | ClockView | ProblemView | NoticeView | WipeCountdownView | WipingView
+        | WipedView)

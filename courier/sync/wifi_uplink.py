@@ -31,17 +31,21 @@ class Step(StrEnum):
 
 
 class Failure(StrEnum):
-    """Why a Wi-Fi uplink sync did not happen, in the panel's words."""
+    """Why a Wi-Fi uplink sync did not happen, in the panel's words ({name}: the network's)."""
 
     NO_NETWORKS = "No Wi-Fi networks set: add one in courier.toml on the SD card"
-    NONE_IN_RANGE = "No known Wi-Fi network in range"
-    WRONG_PASSPHRASE = "Wi-Fi passphrase refused: check it in courier.toml"  # noqa: S105 - words
-    JOIN_FAILED = "Could not join the Wi-Fi network"
-    NO_ADDRESS = "Wi-Fi joined but no address (DHCP) from it"
-    CAPTIVE_PORTAL = "Wi-Fi needs a sign-in page (captive portal): cannot sync through it"
-    NO_INTERNET = "Wi-Fi joined but no Internet behind it"
+    NONE_IN_RANGE = "No known Wi-Fi in range"
+    WRONG_PASSPHRASE = "Wrong Wi-Fi passphrase for {name}"  # noqa: S105 - words, not a secret
+    JOIN_FAILED = "Could not join {name}"
+    NO_ADDRESS = "Wi-Fi {name} gave no address (DHCP)"
+    CAPTIVE_PORTAL = "Wi-Fi {name} has no Internet (captive portal?)"
+    NO_INTERNET = "Wi-Fi {name} has no Internet"  # not even DNS answers
     SYNC_FAILED = "Internet sync failed; cargo is kept"
     HELPER = "Network helper not answering"
+
+    def words(self, name: str) -> str:
+        """Return the words for the courier, naming the network concerned."""
+        return self.value.replace("{name}", name or "the network")
 
 
 # ---- events (in) ------------------------------------------------------------------------------
@@ -180,6 +184,8 @@ class WifiUplink:
     step: Step = Step.IDLE
     failure: Failure | None = None
     synced: bool = False
+    network: str = ""  # the network being joined or used
+    _failed_on: str = ""  # the network the failure is about
     _candidates: list[str] = field(default_factory=list)
     _deadline: float | None = None
 
@@ -197,24 +203,33 @@ class WifiUplink:
         self.step = step
         limit = DEADLINES.get(step.value)
         self._deadline = None if limit is None else now + limit
-        return [*actions, Say(_PROGRESS[step])] if step in _PROGRESS else list(actions)
+        if step not in _PROGRESS:
+            return list(actions)
+        # Said before it is done: the panel shows what the courier is waiting for.
+        return [Say(_PROGRESS[step].replace("{name}", self.network or "Wi-Fi")), *actions]
+
+    def _blame(self, failure: Failure) -> None:
+        """Record a failure about the current network, unless an earlier one is told."""
+        if self.failure is None:
+            self.failure, self._failed_on = failure, self.network
 
     def _fail(self, failure: Failure, now: float) -> list[Action]:
         """Leave the network (if any) and report; the first failure is the one told."""
-        self.failure = self.failure or failure
-        if self.step in (Step.IDLE, Step.CLOSING, Step.SCANNING):
-            return self._finish()
+        self._blame(failure)
+        if self.step in (Step.IDLE, Step.CLOSING):
+            return self._finish()  # the client never started
+        # A scan started the client, even when nothing was joined: stop it.
         return self._go(Step.LEAVING, now, Leave())
 
     def _finish(self) -> list[Action]:
         self.step, self._deadline = Step.IDLE, None
         ok = self.synced and self.failure is None
-        return [*([Say(self.failure.value)] if self.failure else []),
+        return [*([Say(self.failure.words(self._failed_on))] if self.failure else []),
                 Finished(ok, self.failure)]
 
     # ---- transitions ----------------------------------------------------------------------
     def _start(self, event: Start, now: float) -> list[Action]:
-        self.failure, self.synced = None, False
+        self.failure, self.synced, self.network = None, False, ""
         if not self.known:
             self.failure = Failure.NO_NETWORKS
             return self._finish()
@@ -230,13 +245,17 @@ class WifiUplink:
         self._candidates = sorted(in_range, key=lambda name: -event.visible[name])
         if not self._candidates:
             return self._fail(Failure.NONE_IN_RANGE, now)
-        return self._go(Step.JOINING, now, Join(self._candidates.pop(0)))
+        return self._join_next(now)
+
+    def _join_next(self, now: float) -> list[Action]:
+        self.network = self._candidates.pop(0)
+        return self._go(Step.JOINING, now, Join(self.network))
 
     def _join_failed(self, event: JoinFailed, now: float) -> list[Action]:
         failure = Failure.WRONG_PASSPHRASE if event.wrong_key else Failure.JOIN_FAILED
         if self._candidates:  # the next strongest known network
-            self.failure = self.failure or failure
-            return self._go(Step.JOINING, now, Join(self._candidates.pop(0)))
+            self._blame(failure)
+            return self._join_next(now)
         return self._fail(failure, now)
 
     def _joined(self, _: Joined, now: float) -> list[Action]:
@@ -255,7 +274,7 @@ class WifiUplink:
     def _synced(self, event: Synced, now: float) -> list[Action]:
         self.synced = event.ok
         if not event.ok:
-            self.failure = Failure.SYNC_FAILED
+            self._blame(Failure.SYNC_FAILED)
         return self._go(Step.LEAVING, now, Leave())
 
     def _left(self, _: Left, now: float) -> list[Action]:
@@ -263,9 +282,9 @@ class WifiUplink:
 
 
 _PROGRESS = {Step.CLOSING: "Closing the hotspot", Step.SCANNING: "Looking for Wi-Fi",
-             Step.JOINING: "Joining Wi-Fi", Step.ADDRESSING: "Getting an address",
-             Step.CHECKING: "Checking the Internet", Step.SYNCING: "Syncing over Wi-Fi",
-             Step.LEAVING: "Leaving Wi-Fi"}
+             Step.JOINING: "Joining {name}", Step.ADDRESSING: "Getting an address from {name}",
+             Step.CHECKING: "Checking the Internet through {name}",
+             Step.SYNCING: "Syncing through {name}", Step.LEAVING: "Leaving {name}"}
 _TIMEOUTS = {Step.IDLE: Failure.HELPER, Step.CLOSING: Failure.HELPER,
              Step.SCANNING: Failure.HELPER, Step.JOINING: Failure.JOIN_FAILED,
              Step.ADDRESSING: Failure.NO_ADDRESS, Step.CHECKING: Failure.NO_INTERNET,

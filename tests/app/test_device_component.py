@@ -21,12 +21,14 @@ class Device:
     """`courier run --hardware sim --sim-keyboard` with a pipe as its button."""
 
     def __init__(self, tmp_path: Path, hardware: str = "sim", extra: tuple[str, ...] = (),
-                 stock: "Callable[[Path], None] | None" = None) -> None:
+                 stock: "Callable[[Path], None] | None" = None, settings: str = "",
+                 network: bool = False) -> None:
         self.data_dir = tmp_path / "data"
         self.log = tmp_path / "daemon.log"
         self.port = free_port()
         config = tmp_path / "courier.toml"
-        config.write_text('[session]\nidle_close_seconds = 3\n[device]\nname = "Test courier"\n')
+        config.write_text('[session]\nidle_close_seconds = 3\n[device]\nname = "Test courier"\n'
+                          + settings)
         subprocess.run([sys.executable, "-m", "courier", "init", "--data-dir",
                         str(self.data_dir), "--config", str(config)], cwd=REPO, check=True,
                        capture_output=True, timeout=60)
@@ -35,7 +37,8 @@ class Device:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "courier", "run", "--config", str(config), "--data-dir",
-                 str(self.data_dir), "--hardware", hardware, "--no-network",
+                 str(self.data_dir), "--hardware", hardware,
+                 *([] if network else ["--no-network"]),
                  *(["--sim-keyboard"] if hardware == "sim" else []),
                  "--listen", f"127.0.0.1:{self.port}", "--tls-address", "127.0.0.1", *extra],
                 cwd=REPO, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,

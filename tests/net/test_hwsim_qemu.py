@@ -24,3 +24,4 @@ def test_wpa2_and_wpa3_phones_associate_lease_and_reach_only_cogrpc() -> None:
     print(result.stdout[-4000:])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "WPA2 and WPA3 phones served" in result.stdout
+    assert "the daemon's Wi-Fi sequence synced through it and left" in result.stdout

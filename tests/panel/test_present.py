@@ -39,3 +39,12 @@ def test_stations_on_the_wifi_and_cargo_too_big_reach_the_session_screens() -> N
                           stations=2, too_big=3)
     assert view_for(Screen.SESSION, status) == SessionView("s", "p", 2, None)
     assert view_for(Screen.CLIENTS, status) == ClientsView((), too_big=3)
+
+
+def test_the_wifi_uplink_words_reach_the_wifi_screen() -> None:
+    from dataclasses import replace  # noqa: PLC0415
+
+    from courier.panel.views import WifiView  # noqa: PLC0415
+
+    status = replace(STATUS, wifi="Joining Office")
+    assert view_for(Screen.WIFI, status) == WifiView("Joining Office")

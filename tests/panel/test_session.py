@@ -1,5 +1,7 @@
 """The session state machine: every table entry, then the scenarios a courier lives through."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from courier.panel.session_types import (
     InternetSyncFinished,
     Kind,
     LongPress,
+    NoWifiInRange,
     OpenHotspot,
     PowerOn,
     Problem,
@@ -31,6 +34,7 @@ from courier.panel.session_types import (
     ShortPress,
     ShowScreen,
     StartInternetSync,
+    StartWifiSync,
     State,
     StopInternetSync,
     StorageChanged,
@@ -66,6 +70,9 @@ def event_for(kind: Kind, machine: SessionMachine) -> tuple[Event, float]:
         machine.uplink = True
     if kind is Kind.PRESS_OFFLINE:
         machine.uplink = False
+    if kind is Kind.PRESS_WIFI:
+        machine.uplink = False
+        machine.settings = replace(machine.settings, wifi_uplink=True)
     events: dict[Kind, Event] = {
         Kind.POWER_ON: PowerOn(clock_trusted=True), Kind.PRESS_ONLINE: ShortPress(),
         Kind.PRESS_OFFLINE: ShortPress(), Kind.LONG_PRESS: LongPress(),
@@ -73,7 +80,8 @@ def event_for(kind: Kind, machine: SessionMachine) -> tuple[Event, float]:
         Kind.WIPE_CONFIRMED: WipeConfirmed(), Kind.WIPE_DONE: WipeFinished(),
         Kind.CLIENT_ACTIVITY: ClientActivity(), Kind.IDLE_TIMEOUT: Tick(),
         Kind.SYNC_DONE: InternetSyncFinished(ok=True),
-        Kind.SYNC_FAILED: InternetSyncFinished(ok=False),
+        Kind.SYNC_FAILED: InternetSyncFinished(ok=False), Kind.PRESS_WIFI: ShortPress(),
+        Kind.NO_WIFI: NoWifiInRange(),
         Kind.CONDITION: StorageChanged(full=True),
     }
     return events[kind], IDLE_CLOSE + 1
@@ -168,6 +176,72 @@ def test_presses_during_internet_sync_do_not_stop_it() -> None:
     assert StartInternetSync() in machine.handle(ShortPress(), 7.0)  # the press acknowledges
     machine.handle(InternetSyncFinished(ok=True), 8.0)
     assert state_of(machine) is State.IDLE and machine.problem is None
+
+
+def problem_of(machine: SessionMachine) -> Problem | None:
+    # Read through a call: mypy would keep `machine.problem` narrowed across `handle`.
+    return machine.problem
+
+
+def wifi_machine(always_open: bool = False) -> SessionMachine:
+    """Return a machine with Wi-Fi uplinks set, idle (or hotspot when always open)."""
+    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open, wifi_uplink=True))
+    machine.handle(PowerOn(clock_trusted=True), 0.0)
+    return machine
+
+
+def test_a_press_without_cable_looks_for_wifi_before_opening_the_hotspot() -> None:
+    machine = wifi_machine()
+    assert machine.handle(ShortPress(), 1.0) == [
+        StartWifiSync(), ShowScreen(Screen.WIFI), SetStatusLed(STATUS_LED[State.WIFI_SYNC])]
+    assert not machine.hotspot_open and machine.sync_running
+    assert machine.handle(ShortPress(), 2.0) == [ShowScreen(Screen.WIFI)]  # never stops it
+    machine.handle(UplinkChanged(up=True), 3.0)
+    assert state_of(machine) is State.WIFI_SYNC
+    assert machine.handle(NoWifiInRange(), 4.0)[:2] == [OpenHotspot(), ShowScreen(Screen.SESSION)]
+    assert state_of(machine) is State.HOTSPOT and machine.next_deadline() == 4.0 + IDLE_CLOSE
+
+
+def test_a_wifi_sync_ends_at_rest_or_on_the_problem_screen() -> None:
+    machine = wifi_machine()
+    machine.handle(ShortPress(), 1.0)
+    machine.handle(InternetSyncFinished(ok=True), 2.0)
+    assert state_of(machine) is State.IDLE and not machine.hotspot_open
+    machine.handle(ShortPress(), 3.0)
+    machine.handle(InternetSyncFinished(ok=False), 4.0)  # a wrong passphrase, a captive portal
+    assert state_of(machine) is State.ERROR and machine.problem is Problem.WIFI_FAILED
+    assert StartWifiSync() in machine.handle(ShortPress(), 5.0)  # acknowledged, tried again
+    machine.handle(UplinkChanged(up=True), 6.0)
+    machine.handle(InternetSyncFinished(ok=False), 7.0)
+    assert StartInternetSync() in machine.handle(ShortPress(), 8.0)
+    machine.handle(InternetSyncFinished(ok=False), 9.0)
+    assert problem_of(machine) is Problem.SYNC_FAILED  # over the cable this time
+
+
+def test_a_session_press_ends_it_and_the_next_looks_for_wifi() -> None:
+    machine = wifi_machine()
+    machine.state, machine.hotspot_open = State.HOTSPOT, True
+    assert machine.handle(ShortPress(), 1.0)[0] == CloseHotspot()
+    assert state_of(machine) is State.IDLE
+    machine.handle(UplinkChanged(up=True), 2.0)
+    assert StartInternetSync() in machine.handle(ShortPress(), 3.0)  # a cable comes first
+
+
+def test_always_open_never_closes_the_hotspot_for_wifi() -> None:
+    machine = wifi_machine(always_open=True)
+    assert state_of(machine) is State.HOTSPOT
+    assert machine.handle(ShortPress(), 1.0) == []
+    assert state_of(machine) is State.HOTSPOT and machine.hotspot_open
+
+
+def test_a_wipe_during_a_wifi_sync_stops_it_and_a_cancel_resumes_it() -> None:
+    machine = wifi_machine()
+    machine.handle(ShortPress(), 1.0)
+    machine.handle(WipeArmed(), 2.0)
+    assert ShowScreen(Screen.WIFI) in machine.handle(WipeCancelled(), 3.0)
+    assert state_of(machine) is State.WIFI_SYNC
+    machine.handle(WipeArmed(), 4.0)
+    assert machine.handle(WipeConfirmed(), 5.0)[:2] == [StopInternetSync(), WipeStore()]
 
 
 def test_always_open_keeps_the_hotspot() -> None:
@@ -265,16 +339,17 @@ def test_unlisted_pairs_are_ignored() -> None:
 EVENTS = st.sampled_from([
     ShortPress(), LongPress(), WipeArmed(), WipeCancelled(), WipeConfirmed(), WipeFinished(),
     ClientActivity(), Tick(), InternetSyncFinished(ok=True), InternetSyncFinished(ok=False),
-    UplinkChanged(up=True), UplinkChanged(up=False), StorageChanged(full=True),
+    NoWifiInRange(), UplinkChanged(up=True), UplinkChanged(up=False), StorageChanged(full=True),
     StorageChanged(full=False), ClockChanged(trusted=True), ClockChanged(trusted=False),
     FaultChanged(active=True), FaultChanged(active=False)])
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.booleans(), st.lists(st.tuples(EVENTS, st.floats(0, 2000)), max_size=40))
-def test_hotspot_actions_always_balance(always_open: bool,
+@given(st.booleans(), st.booleans(),
+       st.lists(st.tuples(EVENTS, st.floats(0, 2000)), max_size=40))
+def test_hotspot_actions_always_balance(always_open: bool, wifi: bool,
                                         steps: list[tuple[Event, float]]) -> None:
-    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open))
+    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open, wifi))
     open_now = False
     for event, now in [(PowerOn(clock_trusted=False), 0.0), *steps]:
         for action in machine.handle(event, now):
@@ -285,3 +360,5 @@ def test_hotspot_actions_always_balance(always_open: bool,
         assert machine.screen in SCREENS[machine.state]
         if machine.state is State.HOTSPOT:
             assert open_now
+        if machine.state is State.WIFI_SYNC:
+            assert not open_now  # access point and client never at once on one radio

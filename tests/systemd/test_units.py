@@ -93,3 +93,60 @@ def test_hardware_watchdog_stays_within_the_bcm2835_limit() -> None:
 
 def test_journal_is_volatile() -> None:
     assert "Storage=volatile" in (SYSTEMD / "journald.conf.d" / "courier.conf").read_text()
+
+
+def _setting(text: str, key: str) -> list[str]:
+    """Return the values of `key=` lines of a unit."""
+    return re.findall(rf"^{key}=(.*)$", text, re.MULTILINE)
+
+
+def test_the_wifi_uplink_client_writes_only_where_courier_net_may() -> None:
+    from courier.config import UplinkWifi  # noqa: PLC0415
+    from courier.net.client_mode import ClientMode  # noqa: PLC0415
+
+    text = (SYSTEMD / "courier-net.service").read_text()
+    assert _setting(text, "ProtectSystem") == ["strict"]
+    (exec_start,) = _setting(text, "ExecStart")
+    run_dir = Path(exec_start.split("--run-dir ")[1].split()[0])
+    writable = [Path(p) for line in _setting(text, "ReadWritePaths") for p in line.split()]
+    writable += [Path("/run") / name for name in _setting(text, "RuntimeDirectory")]
+    client = ClientMode("wlan0", [UplinkWifi("Office", passphrase="office-pass-1")], "KE",
+                        run_dir)
+    for path in client.files:
+        assert any(path.is_relative_to(allowed) for allowed in writable), path
+    # dhclient's own script would write /etc/resolv.conf: ours is the image's, in the overlay.
+    script = REPO / "image-build" / "overlay" / client.dhclient_script.relative_to("/")
+    assert script.stat().st_mode & 0o111
+    assert "CAP_NET_ADMIN" in _setting(text, "CapabilityBoundingSet")[0]  # resolved's check
+    assert "AF_UNIX" in _setting(text, "RestrictAddressFamilies")[0]  # D-Bus
+
+
+def _run_dhclient_script(tmp_path: Path, reason: str) -> tuple[str, list[str]]:
+    """Run the image's dhclient script with stand-ins for Debian's script and resolvectl."""
+    debian, resolvectl = tmp_path / "debian-script", tmp_path / "bin" / "resolvectl"
+    resolvectl.parent.mkdir(exist_ok=True)
+    debian.write_text(f'#!/bin/sh\nenv > "{tmp_path}/debian-env"\n')
+    resolvectl.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/resolvectl"\n')
+    for program in (debian, resolvectl):
+        program.chmod(0o755)
+    env = {"PATH": f"{resolvectl.parent}:/usr/bin:/bin", "reason": reason, "interface": "wlan9",
+           "new_domain_name_servers": "192.0.2.53 192.0.2.54", "new_domain_name": "office.lan",
+           "new_host_name": "office-guest-7", "new_ip_address": "192.0.2.77",
+           "COURIER_DEBIAN_DHCLIENT_SCRIPT": str(debian)}
+    script = REPO / "image-build" / "overlay" / "usr" / "lib" / "courier" / "dhclient-script"
+    subprocess.run([str(script)], env=env, check=True, timeout=30)
+    calls = tmp_path / "resolvectl"
+    return ((tmp_path / "debian-env").read_text(),
+            calls.read_text().splitlines() if calls.exists() else [])
+
+
+def test_the_uplinks_name_servers_go_to_resolved_and_never_to_resolv_conf(tmp_path: Path) -> None:
+    debian_env, calls = _run_dhclient_script(tmp_path, "BOUND")
+    # Debian's script still sets the address, but has no name server or host name to write.
+    assert "new_ip_address=192.0.2.77" in debian_env
+    for name in ("new_domain_name_servers", "new_domain_name", "new_host_name"):
+        assert f"{name}=" not in debian_env
+    assert calls == ["dns wlan9 192.0.2.53 192.0.2.54", "domain wlan9 ~."]
+    (tmp_path / "resolvectl").unlink()
+    _, calls = _run_dhclient_script(tmp_path, "RELEASE")  # leaving: resolved forgets them
+    assert calls == ["revert wlan9"]

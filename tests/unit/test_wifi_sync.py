@@ -67,7 +67,7 @@ def test_a_press_closes_the_hotspot_joins_the_strongest_syncs_and_leaves() -> No
     done, order, said = _run(helper)
     assert done == Finished(True, None)
     assert order == ["close", "scan", "join Office", "address", "check", "sync", "leave"]
-    assert said[:3] == ["Closing the hotspot", "Looking for Wi-Fi", "Joining Wi-Fi"]
+    assert said[:3] == ["Closing the hotspot", "Looking for Wi-Fi", "Joining Office"]
 
 
 def test_a_refused_key_tries_the_next_network_and_is_said_when_none_works() -> None:
@@ -75,23 +75,47 @@ def test_a_refused_key_tries_the_next_network_and_is_said_when_none_works() -> N
     done, order, said = _run(helper, hotspot_open=False)
     assert done == Finished(False, Failure.WRONG_PASSPHRASE)
     assert order == ["scan", "join Office", "join Cafe", "leave"]
-    assert said[-1] == Failure.WRONG_PASSPHRASE.value
+    assert said[-1] == "Wrong Wi-Fi passphrase for Office"
 
 
-@pytest.mark.parametrize(("helper", "internet", "failure", "last"), [
-    (FakeHelper({"Other": -30}, {}), (True, True), Failure.NONE_IN_RANGE, "scan"),
+@pytest.mark.parametrize(("helper", "internet", "failure", "words"), [
+    (FakeHelper({"Other": -30}, {}), (True, True), Failure.NONE_IN_RANGE,
+     "No known Wi-Fi in range"),
     (FakeHelper({"Office": -30}, {"Office": True}), (True, False), Failure.CAPTIVE_PORTAL,
-     "leave"),
+     "Wi-Fi Office has no Internet (captive portal?)"),
     (FakeHelper({"Office": -30}, {"Office": True}, addressed=False), (True, True),
-     Failure.NO_ADDRESS, "leave"),
+     Failure.NO_ADDRESS, "Wi-Fi Office gave no address (DHCP)"),
     (FakeHelper({"Office": -30}, {"Office": True}, hang_on="helper-down"), (True, True),
-     Failure.HELPER, "leave"),
+     Failure.HELPER, "Network helper not answering"),
 ])
-def test_each_failure_is_said_and_whatever_was_joined_is_left(
-        helper: FakeHelper, internet: tuple[bool, bool], failure: Failure, last: str) -> None:
+def test_each_failure_is_said_and_the_client_is_stopped(
+        helper: FakeHelper, internet: tuple[bool, bool], failure: Failure, words: str) -> None:
     done, order, said = _run(helper, internet)
-    assert done == Finished(False, failure) and said[-1] == failure.value
-    assert order[-1] == last and "sync" not in order
+    assert done == Finished(False, failure) and said[-1] == words
+    assert order[-1] == "leave" and "sync" not in order
+
+
+def test_a_sequence_stopped_on_purpose_leaves_the_network() -> None:
+    helper = FakeHelper({"Office": -30}, {"Office": True})
+    started = asyncio.Event()
+
+    async def check() -> tuple[bool, bool]:
+        return True, True
+
+    async def sync() -> bool:
+        started.set()
+        await asyncio.sleep(3600)
+        return True
+
+    async def scenario() -> None:
+        parts = WifiSyncParts(helper, check, sync, lambda _words: None)
+        task = asyncio.create_task(wifi_sync(("Office",), False, parts))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    asyncio.run(scenario())
+    assert helper.calls == ["scan", "join Office", "address", "leave"]
 
 
 def test_a_failed_sync_still_leaves() -> None:

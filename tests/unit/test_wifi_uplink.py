@@ -54,8 +54,17 @@ def test_the_whole_sequence_closes_the_hotspot_first_and_leaves_last() -> None:
     assert _moves(actions) == [CloseHotspot(), Scan(), Join("Office"), RequestAddress(),
                                CheckInternet(), RunSync(), Leave(), Finished(True, None)]
     assert machine.step is Step.IDLE
-    assert [a.text for a in actions if isinstance(a, Say)][:3] == [
-        "Closing the hotspot", "Looking for Wi-Fi", "Joining Wi-Fi"]
+    assert [a.text for a in actions if isinstance(a, Say)] == [
+        "Closing the hotspot", "Looking for Wi-Fi", "Joining Office",
+        "Getting an address from Office", "Checking the Internet through Office",
+        "Syncing through Office", "Leaving Office"]
+
+
+def test_each_step_is_said_before_it_is_asked_for() -> None:
+    machine = WifiUplink(KNOWN)
+    assert machine.handle(Start(hotspot_open=False), 0.0) == [Say("Looking for Wi-Fi"), Scan()]
+    assert machine.handle(Scanned({"Office": -50}), 1.0) == [Say("Joining Office"),
+                                                             Join("Office")]
 
 
 def test_a_refused_passphrase_tries_the_next_network_then_says_which_failure() -> None:
@@ -63,7 +72,7 @@ def test_a_refused_passphrase_tries_the_next_network_then_says_which_failure() -
                        JoinFailed(wrong_key=True), JoinFailed(wrong_key=False), Left()])
     assert _moves(actions) == [Scan(), Join("Office"), Join("Cafe"), Leave(),
                                Finished(False, Failure.WRONG_PASSPHRASE)]
-    assert Say(Failure.WRONG_PASSPHRASE.value) in actions
+    assert actions[-2] == Say("Wrong Wi-Fi passphrase for Office")  # the first refusal is told
 
 
 def test_a_second_network_that_works_clears_the_first_refusal() -> None:
@@ -73,27 +82,35 @@ def test_a_second_network_that_works_clears_the_first_refusal() -> None:
     assert actions[-1] == Finished(True, None)
 
 
-@pytest.mark.parametrize(("events", "failure"), [
-    ([Scanned({"Stranger": -40})], Failure.NONE_IN_RANGE),
+@pytest.mark.parametrize(("events", "failure", "words"), [
+    ([Scanned({"Stranger": -40}), Left()], Failure.NONE_IN_RANGE, "No known Wi-Fi in range"),
     ([Scanned({"Office": -50}), Joined(), Addressed(), Reached(dns=True, gateway=False), Left()],
-     Failure.CAPTIVE_PORTAL),
+     Failure.CAPTIVE_PORTAL, "Wi-Fi Office has no Internet (captive portal?)"),
     ([Scanned({"Office": -50}), Joined(), Addressed(), Reached(dns=False, gateway=False),
-      Left()], Failure.NO_INTERNET),
+      Left()], Failure.NO_INTERNET, "Wi-Fi Office has no Internet"),
     ([Scanned({"Office": -50}), Joined(), Addressed(), Reached(dns=True, gateway=True),
-      Synced(ok=False), Left()], Failure.SYNC_FAILED),
-    ([Scanned({"Office": -50}), Joined(), HelperFailed(), Left()], Failure.HELPER),
+      Synced(ok=False), Left()], Failure.SYNC_FAILED, "Internet sync failed; cargo is kept"),
+    ([Scanned({"Office": -50}), Joined(), HelperFailed(), Left()], Failure.HELPER,
+     "Network helper not answering"),
+    ([Scanned({"Cafe": -50}), JoinFailed(wrong_key=True), Left()], Failure.WRONG_PASSPHRASE,
+     "Wrong Wi-Fi passphrase for Cafe"),
 ])
-def test_each_failure_ends_idle_with_its_words(events: list[Event], failure: Failure) -> None:
+def test_each_failure_ends_idle_with_its_words(events: list[Event], failure: Failure,
+                                               words: str) -> None:
     machine, actions = _run([Start(hotspot_open=False), *events])
-    assert actions[-2:] == [Say(failure.value), Finished(False, failure)]
+    assert actions[-2:] == [Say(words), Finished(False, failure)]
     assert machine.step is Step.IDLE
-    joined = any(isinstance(a, Join) for a in actions)
-    assert (Leave() in actions) == joined  # whatever was joined is left
+    assert Leave() in actions  # a scan started the client: it is always stopped
 
 
 def test_no_known_network_is_said_without_touching_the_radio() -> None:
     _, actions = _run([Start(hotspot_open=True)], known=())
     assert actions == [Say(Failure.NO_NETWORKS.value), Finished(False, Failure.NO_NETWORKS)]
+
+
+def test_a_helper_failing_before_the_scan_ends_without_touching_the_client() -> None:
+    _, actions = _run([Start(hotspot_open=True), HelperFailed()])
+    assert _moves(actions) == [CloseHotspot(), Finished(False, Failure.HELPER)]
 
 
 @pytest.mark.parametrize(("step_events", "failure"), [

@@ -17,6 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import dns
+import pyroute2
+
 from courier.config import UplinkWifi
 from courier.net.credentials import WifiCredentials, generate_wifi_credentials
 from courier.net.plan import HotspotPlan, make_plan
@@ -27,6 +30,7 @@ from courier.net.wpa import refused_key, render_wpa_supplicant, scan_results
 HERE = Path(__file__).resolve().parent
 NET_TESTS = HERE.parent
 REPO_COURIER = NET_TESTS.parent.parent / "courier"
+DHCLIENT_HOOK = NET_TESTS.parent.parent / "image-build/overlay/usr/lib/courier/dhclient-script"
 CACHE = Path(os.environ.get("COURIER_HWSIM_CACHE", "/var/cache/courier-hwsim"))
 PACKAGES = [line.split("#")[0].strip() for line in (HERE / "packages.txt").read_text().splitlines()
             if line.split("#")[0].strip()]
@@ -143,11 +147,19 @@ def _uplink_files(test: Path, plan: HotspotPlan) -> None:
                        UplinkWifi(OFFICE.ssid, passphrase=OFFICE.passphrase)],
              "wrong": [UplinkWifi(OFFICE.ssid, passphrase="not-the-passphrase")]}
     (test / "office-passphrase").write_text(OFFICE.passphrase)
-    shutil.copy(HERE / "uplink_client.py", test / "uplink_client.py")
-    for module in ("__init__.py", "config.py", "errors.py", "net/__init__.py", "net/wpa.py",
-                   "net/client_mode.py"):
-        (test / "src" / "courier" / module).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO_COURIER / module, test / "src" / "courier" / module)
+    for script in ("uplink_client.py", "uplink_sequence.py", "gateway_double.py"):
+        shutil.copy(HERE / script, test / script)
+    # The courier package and the two pure-Python libraries the Wi-Fi sequence needs (the guest's
+    # Python is the same minor version); the image's dhclient script where ClientMode looks.
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO_COURIER, test / "src" / "courier", ignore=skip)
+    for package in (pyroute2, dns):
+        folder = Path(str(package.__file__)).parent
+        shutil.copytree(folder, test / "src" / folder.name, ignore=skip)
+    hook = test.parent.parent / "usr" / "lib" / "courier" / "dhclient-script"
+    hook.parent.mkdir(parents=True)
+    shutil.copy(DHCLIENT_HOOK, hook)
+    hook.chmod(0o755)
     for attempt, networks in known.items():
         (test / f"wpa-uplink-{attempt}.conf").write_text(
             render_wpa_supplicant(networks, "DE", "/run/wpa-uplink"))
@@ -223,7 +235,7 @@ def _uplink_problems(phases: dict[str, dict[str, object]]) -> list[str]:
     if right.get("connected") != 1 or not isinstance(lease, dict) or \
             lease.get("server") != "10.97.0.1":
         problems.append(f"uplink: did not join the office network and get a lease: {right}")
-    problems += _client_problems(phases)
+    problems += _client_problems(phases) + _sequence_problems(phases)
     events = base64.b64decode(str(wrong.get("events", ""))).decode(errors="replace")
     if wrong.get("connected") != 0 or not refused_key(events):
         problems.append(f"uplink: a wrong passphrase was not recognised: {events[-500:]}")
@@ -249,6 +261,29 @@ def _client_problems(phases: dict[str, dict[str, object]]) -> list[str]:
     return problems
 
 
+def _sequence_problems(phases: dict[str, dict[str, object]]) -> list[str]:
+    """The daemon's Wi-Fi sequence through courier-net: synced and left; a bad key said in words."""
+    right, wrong = phases.get("uplink-sequence-right"), phases.get("uplink-sequence-wrong")
+    if right is None or wrong is None:
+        return ["uplink sequence: no result"]
+    problems = []
+    said = right.get("said")
+    if right.get("ok") is not True or not isinstance(said, list) or "Joining Office" not in said:
+        problems.append(f"uplink sequence: did not join the office network and sync: {right}")
+    if right.get("received") != ["cargo-for-gateway.office"]:
+        problems.append(f"uplink sequence: the gateway behind the office got {right}")
+    said = wrong.get("said")
+    if wrong.get("failure") != "WRONG_PASSPHRASE" or not isinstance(said, list) \
+            or said[-1:] != ["Wrong Wi-Fi passphrase for Office"]:
+        problems.append(f"uplink sequence: a wrong passphrase was not said: {wrong}")
+    if wrong.get("received") != right.get("received"):
+        problems.append(f"uplink sequence: cargo went out with a wrong passphrase: {wrong}")
+    for result in (right, wrong):
+        if result.get("left") is not True or result.get("client") is not False:
+            problems.append(f"uplink sequence: the network was not left: {result}")
+    return problems
+
+
 def main() -> int:
     """Build if needed, boot, check; exit 0 only if every phase passed."""
     if os.geteuid() != 0:
@@ -257,7 +292,7 @@ def main() -> int:
     kernel, initramfs = base_guest()
     problems = check(boot(kernel, initramfs, timeout=float(os.environ.get("HWSIM_TIMEOUT", "600"))))
     served = ("hwsim: WPA2 and WPA3 phones served; the uplink joined the office network and "
-              "told a wrong passphrase")
+              "told a wrong passphrase; the daemon's Wi-Fi sequence synced through it and left")
     print("\n".join(problems) if problems else served, flush=True)
     return 1 if problems else 0
 
