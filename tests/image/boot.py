@@ -64,15 +64,15 @@ def kernel_files(image: Path, work: Path, *, trial: bool = False) -> tuple[Path,
             read_boot_file(image, offset, choice.initramfs, work / "initrd.img"), cmdline)
 
 
-def guest_cmdline(image_cmdline: str) -> str:
-    """Return the image's command line on qemu's serial port, running guest-check.sh.
+def guest_cmdline(image_cmdline: str, script: str = "guest-check.sh") -> str:
+    """Return the image's command line on qemu's serial port, running the probe disk's script.
 
     On a card customised by Imager, its systemd.run= (firstrun.sh) gives way to the check, but
     its systemd.unit=kernel-command-line.target stays: the courier must bring itself up.
     """
     kept = [arg for arg in image_cmdline.split()
             if not arg.startswith(("console=", "quiet", "systemd.run="))]
-    check = "mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/guest-check.sh"
+    check = f"mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/{script}"
     diverted = "systemd.unit=kernel-command-line.target" in kept
     return " ".join([*kept, "console=ttyAMA0", "panic=-1", "systemd.show_status=1",
                      f"systemd.run=\"/bin/sh -c '{check}'\"",
