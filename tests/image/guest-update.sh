@@ -23,7 +23,14 @@ stored() {
 }
 json_field() { /opt/courier/venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 has_cargo() { [ "$(stored | json_field cargo_to_internet)" -ge "$1" ]; }
-health_done() { case "$(prop courier-update-health.service ActiveState)" in active|failed|inactive) [ "$(prop courier-update-health.service SubState)" != start ] ;; *) false ;; esac; }
+# The health check has run (active or failed), or was skipped (its condition checked, not met).
+health_done() {
+    case "$(prop courier-update-health.service ActiveState)" in
+        active|failed) true ;;
+        *) [ "$(prop courier-update-health.service ConditionResult)" = no ] \
+            && [ "$(prop courier-update-health.service ConditionTimestampMonotonic)" != 0 ] ;;
+    esac
+}
 boot_files() { echo "config=$(sed -n 's/^os_prefix=//p' /boot/firmware/config.txt) tryboot=$(sed -n 's/^os_prefix=//p' /boot/firmware/tryboot.txt 2>/dev/null || echo none) slots=$(tr '\n' ',' < /boot/firmware/slots.txt 2>/dev/null)"; }
 report() {
     say "slot $(sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline) root=$(findmnt -no SOURCE /)"

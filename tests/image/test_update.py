@@ -90,6 +90,8 @@ def boots(bundles: tuple[Path, Path, str]) -> list[Boot]:
           f"image={image.stat().st_size} image_xz={image.with_suffix('.img.xz').stat().st_size} "
           f"installs={[b.smoke.get('install') for b in done]} "
           f"boot_seconds={[round(b.seconds) for b in done]}", flush=True)
+    for boot in done:
+        print(f"BOOT {boot.stage} trial={boot.trial} {boot.smoke} logs={boot.logs}", flush=True)
     return done
 
 
@@ -132,10 +134,11 @@ def test_a_bundle_whose_courier_fails_is_rolled_back(boots: list[Boot],
     assert install.smoke["after-install"].startswith("config=slot-b/ tryboot=slot-a/")
     assert trial.trial and trial.smoke["slot"].startswith("A "), trial.console_tail[-60:]
     assert "done" not in trial.smoke and not trial.tryboot_requested
-    assert any("update failed, keeping slot B: courier.service not serving" in line
+    assert any("update failed, keeping slot B: courier.service" in line
                for line in trial.logs), trial.logs
     assert not after.trial and after.smoke["slot"].startswith("B ")
     assert after.smoke["version"] == bundles[2]
     assert after.smoke["boot-files"] == "config=slot-b/ tryboot=none slots=A=bad,B=good,"
-    assert after.smoke["stored-count"] == "4"
+    assert after.smoke["stored-count"] == install.smoke["stored-count"] == "6"
+    assert after.smoke["keys"] == install.smoke["keys"]
     assert after.smoke["rauc"] == "booted=B boot_primary=rootfs.1"
