@@ -31,7 +31,7 @@ health_done() {
             && [ "$(prop courier-update-health.service ConditionTimestampMonotonic)" != 0 ] ;;
     esac
 }
-boot_files() { echo "config=$(sed -n 's/^os_prefix=//p' /boot/firmware/config.txt) tryboot=$(sed -n 's/^os_prefix=//p' /boot/firmware/tryboot.txt 2>/dev/null || echo none) slots=$(tr '\n' ',' < /boot/firmware/slots.txt 2>/dev/null)"; }
+boot_files() { echo "config=$(sed -n 's/^os_prefix=//p' /boot/firmware/config.txt) tryboot=$(sed -n 's/^os_prefix=//p' /boot/firmware/tryboot.txt 2>/dev/null || echo none) slots=$(tr '\n' ',' 2>/dev/null < /boot/firmware/slots.txt)"; }
 report() {
     say "slot $(sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline) root=$(findmnt -no SOURCE /)"
     say "version $(/opt/courier/venv/bin/courier --version | awk '{print $2}')"
