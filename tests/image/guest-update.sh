@@ -32,8 +32,9 @@ health_done() {
     esac
 }
 boot_files() { echo "config=$(sed -n 's/^os_prefix=//p' /boot/firmware/config.txt) tryboot=$(sed -n 's/^os_prefix=//p' /boot/firmware/tryboot.txt 2>/dev/null || echo none) slots=$(tr '\n' ',' 2>/dev/null < /boot/firmware/slots.txt)"; }
+slot() { say "slot $(sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline) root=$(findmnt -no SOURCE /)"; }
 report() {
-    say "slot $(sed -n 's/.*rauc\.slot=\([AB]\).*/\1/p' /proc/cmdline) root=$(findmnt -no SOURCE /)"
+    slot
     say "version $(/opt/courier/venv/bin/courier --version | awk '{print $2}')"
     say "update-ca $(stored | json_field update_ca)"
     say "boot-files $(boot_files)"
@@ -55,6 +56,11 @@ install)
     # The USB stick: the first partition of the usb-storage disk (a vfat stick, by its label).
     wait_for 60 test -e /dev/disk/by-label/COURIERUSB
     mkdir -p /run/stick && mount -o ro /dev/disk/by-label/COURIERUSB /run/stick
+    if [ -n "${3:-}" ]; then
+        /opt/courier/venv/bin/python -m courier.update.install "/run/stick/$3" > /run/refused.log 2>&1
+        say "refused code=$?"
+        tail -n 4 /run/refused.log | sed 's/^/SMOKE-LOG refused: /'
+    fi
     started=$(date +%s.%N)
     /opt/courier/venv/bin/python -m courier.update.install "/run/stick/$2" > /run/install.log 2>&1
     code=$?
@@ -64,28 +70,22 @@ install)
     umount /run/stick
     sync
     # The firmware's one-shot trial boot: the kernel passes "0 tryboot" on to it.
-    [ "$code" = 0 ] && systemctl reboot "0 tryboot"
-    systemctl poweroff
+    if [ "$code" = 0 ]; then systemctl reboot "0 tryboot"; else systemctl poweroff; fi
+    exit 0
     ;;
 trial)
-    # Report the health check's words as they come (not waiting for the boot to settle: the
-    # check is part of it): the journal is in RAM and the check may reboot.
-    seen=0
+    slot
+    # Follow the health check's words as they come (not waiting for the boot to settle: the
+    # check is part of it): the journal is in RAM and the check may reboot at once.
+    journalctl -b -f -u courier-update-health.service -o cat --no-pager \
+        | sed -u 's/^/SMOKE-LOG health: /' &
     ticks=0
     until health_done; do
-        lines=$(journalctl -b -u courier-update-health.service -o cat --no-pager | wc -l)
-        if [ "$lines" -gt "$seen" ]; then
-            journalctl -b -u courier-update-health.service -o cat --no-pager \
-                | tail -n +$((seen + 1)) | sed 's/^/SMOKE-LOG health: /'
-            seen=$lines
-        fi
         [ $((ticks % 20)) = 0 ] && say "trial courier=$(prop courier.service ActiveState)/$(prop courier.service SubState) restarts=$(prop courier.service NRestarts)"
         ticks=$((ticks + 1))
         sleep 1
     done
     settle
-    journalctl -b -u courier-update-health.service -o cat --no-pager | tail -n +$((seen + 1)) \
-        | sed 's/^/SMOKE-LOG health: /'
     say "health $(prop courier-update-health.service Result)"
     report
     have=$(stored | json_field cargo_to_internet)

@@ -31,11 +31,25 @@ BROKEN_COURIER = ("#!/bin/sh\necho 'courier: this build is broken on purpose (up
                   "exit 1\n")
 
 
-def make_bundle(root: Path, version: str, out: Path) -> Path:
-    """Sign `root` as a bundle with the test keys (image-build/make-bundle)."""
-    subprocess.run([REPO / "image-build" / "make-bundle", root, version, KEYS, out], check=True,
+def make_bundle(root: Path, version: str, out: Path, keys: Path = KEYS) -> Path:
+    """Sign `root` as a bundle (image-build/make-bundle), with the image's test keys by default."""
+    subprocess.run([REPO / "image-build" / "make-bundle", root, version, keys, out], check=True,
                    capture_output=True, timeout=900)
     return out
+
+
+def foreign_bundle(version: str, work: Path) -> Path:
+    """Return a small bundle signed under another organisation's CA (refused by the device)."""
+    keys = work / "other-keys"
+    subprocess.run([REPO / "image-build" / "make-update-keys", keys, "Another organisation"],
+                   check=True, capture_output=True, timeout=120)
+    content = work / "tiny"
+    content.mkdir()
+    (content / "noise").write_bytes(os.urandom(65536))  # rauc wants more than 4 KiB of squashfs
+    root = work / "tiny.ext4"
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", str(content), str(root), "8M"],
+                   check=True, timeout=60)
+    return make_bundle(root, version, work / f"courier-{version}-other-ca.raucb", keys)
 
 
 def broken_root(root: Path, work: Path) -> Path:
@@ -55,8 +69,8 @@ def broken_root(root: Path, work: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundles() -> Iterator[tuple[Path, Path, str]]:
-    """The newer build's bundle, the broken one, and the newer version."""
+def bundles() -> Iterator[tuple[Path, Path, Path, str]]:
+    """The newer build's bundle, the broken one, one from another CA, and the newer version."""
     need_image()
     if not NEXT_ROOT.exists() or not (KEYS / "signing.key").exists():
         pytest.skip(f"no newer build at {NEXT_ROOT} or no keys in {KEYS}: see this module's doc")
@@ -68,23 +82,24 @@ def bundles() -> Iterator[tuple[Path, Path, str]]:
     version = found.group(1)
     with tempfile.TemporaryDirectory(prefix="courier-bundles-") as folder:
         work = Path(folder)
+        foreign = foreign_bundle(version, work)
         good = make_bundle(NEXT_ROOT, version, work / f"courier-{version}.raucb")
         broken = make_bundle(broken_root(NEXT_ROOT, work), version,
                              work / f"courier-{version}-broken.raucb")
         (work / "broken.root.ext4").unlink()
-        yield good, broken, version
+        yield good, broken, foreign, version
 
 
 @pytest.fixture(scope="module")
-def boots(bundles: tuple[Path, Path, str]) -> list[Boot]:
+def boots(bundles: tuple[Path, Path, Path, str]) -> list[Boot]:
     """The whole update, boot after boot."""
     reason = can_make_namespaces()
     if reason:
         pytest.skip(reason)
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
-    good, broken, _ = bundles
-    done = run_update(Path(IMAGE), good, broken)
+    good, broken, foreign, _ = bundles
+    done = run_update(Path(IMAGE), good, broken, foreign)
     image = Path(IMAGE).resolve()
     print(f"FIGURES bundle={good.stat().st_size} broken={broken.stat().st_size} "
           f"image={image.stat().st_size} image_xz={image.with_suffix('.img.xz').stat().st_size} "
@@ -102,11 +117,14 @@ def _acked(boot: Boot) -> bool:
 
 @pytest.mark.timeout(7200)
 def test_slot_a_takes_cargo_and_installs_the_newer_bundle_from_the_stick(
-        boots: list[Boot], bundles: tuple[Path, Path, str]) -> None:
+        boots: list[Boot], bundles: tuple[Path, Path, Path, str]) -> None:
     first = boots[0]
     assert first.smoke["slot"].startswith("A root=/dev/vda2"), first.console_tail[-60:]
     assert first.smoke["update-ca"] == "test"
     assert _acked(first)
+    assert first.smoke["refused"] == "code=1", first.logs
+    assert any(f"courier-update: courier-{bundles[3]}-other-ca.raucb refused:" in line
+               for line in first.logs), first.logs
     assert first.smoke["install"].startswith("code=0 "), first.logs
     assert first.smoke["after-install"].startswith("config=slot-a/ tryboot=slot-b/")
     assert first.tryboot_requested
@@ -114,12 +132,12 @@ def test_slot_a_takes_cargo_and_installs_the_newer_bundle_from_the_stick(
 
 @pytest.mark.timeout(60)
 def test_the_trial_of_slot_b_is_committed_with_cargo_and_keys_kept(
-        boots: list[Boot], bundles: tuple[Path, Path, str]) -> None:
+        boots: list[Boot], bundles: tuple[Path, Path, Path, str]) -> None:
     first, trial = boots[0], boots[1]
     assert trial.trial and trial.smoke["slot"].startswith("B root=/dev/vda3"), trial.logs
     assert trial.smoke["health"] == "success"
     assert any("update committed: slot B is now the system" in line for line in trial.logs)
-    assert trial.smoke["version"] == bundles[2] != first.smoke["version"]
+    assert trial.smoke["version"] == bundles[3] != first.smoke["version"]
     assert trial.smoke["boot-files"].startswith("config=slot-b/ tryboot=none")
     assert trial.smoke["keys"] == first.smoke["keys"]  # same TLS certificate, same store key file
     assert trial.smoke["stored-count"] == "4"  # two delivered before the update, two after
@@ -127,8 +145,8 @@ def test_the_trial_of_slot_b_is_committed_with_cargo_and_keys_kept(
 
 
 @pytest.mark.timeout(60)
-def test_a_bundle_whose_courier_fails_is_rolled_back(boots: list[Boot],
-                                                      bundles: tuple[Path, Path, str]) -> None:
+def test_a_bundle_whose_courier_fails_is_rolled_back(
+        boots: list[Boot], bundles: tuple[Path, Path, Path, str]) -> None:
     install, trial, after = boots[2], boots[3], boots[4]
     assert install.smoke["slot"].startswith("B ") and install.tryboot_requested
     assert install.smoke["after-install"].startswith("config=slot-b/ tryboot=slot-a/")
@@ -137,7 +155,7 @@ def test_a_bundle_whose_courier_fails_is_rolled_back(boots: list[Boot],
     assert any("update failed, keeping slot B: courier.service" in line
                for line in trial.logs), trial.logs
     assert not after.trial and after.smoke["slot"].startswith("B ")
-    assert after.smoke["version"] == bundles[2]
+    assert after.smoke["version"] == bundles[3]
     assert after.smoke["boot-files"] == "config=slot-b/ tryboot=none slots=A=bad,B=good,"
     assert after.smoke["stored-count"] == install.smoke["stored-count"] == "6"
     assert after.smoke["keys"] == install.smoke["keys"]

@@ -134,8 +134,9 @@ def run_boot(card: Path, stick: Path, work: Path, phone: Netns, stage: str, *,
     return boot
 
 
-def run_update(image: Path, good: Path, broken: Path) -> list[Boot]:
-    """Slot A takes cargo and installs `good`; its trial commits; then `broken` fails its trial.
+def run_update(image: Path, good: Path, broken: Path, foreign: Path) -> list[Boot]:
+    """Slot A takes cargo, refuses `foreign`, installs `good`; its trial commits; then `broken`
+    fails its trial.
 
     Returns the four boots: A installing, the new slot on trial (committed), the broken trial,
     and the boot after it (the slot that was running).
@@ -147,10 +148,11 @@ def run_update(image: Path, good: Path, broken: Path) -> list[Boot]:
     try:
         phone.run("ip", "addr", "add", f"{HOTSPOT_ADDRESS}/32", "dev", "lo")
         card = make_card(image, with_work)
-        stick = usb_stick([good, broken], with_work)
+        stick = usb_stick([good, broken, foreign], with_work)
         trial = False
-        for stage in (f"install {good.name}", "trial", f"install {broken.name}", "trial",
-                      "final"):
+        stages = (f"install {good.name} {foreign.name}", "trial", f"install {broken.name}",
+                  "trial", "final")
+        for stage in stages:
             if stage == "trial" and not trial:
                 break  # the install did not ask for a trial boot: nothing more to see
             boot = run_boot(card, stick, with_work, phone, stage, trial=trial)
