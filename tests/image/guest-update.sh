@@ -87,6 +87,10 @@ trial)
     done
     settle
     say "health $(prop courier-update-health.service Result)"
+    # The check's verdict, read again once it has run: the follower above may start too late for
+    # a quick verdict. The unit's lines carry its name, whichever journal field they come under.
+    journalctl -b -o cat --no-pager | grep '^courier-update-health: ' \
+        | sed 's/^/SMOKE-LOG health-journal: /'
     report
     have=$(stored | json_field cargo_to_internet)
     say "serving"

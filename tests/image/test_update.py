@@ -1,7 +1,8 @@
 """A signed A/B update of the SD image in qemu: kept when healthy, rolled back when not.
 
-Needs the image (image-build/out, built without --update-ca: its test CA's keys sign the bundles)
-and a newer build of the same sources for the bundle, made with:
+Run by scripts/test-update, which builds what it needs. Needs the image (image-build/out, built
+without --update-ca: its test CA's keys sign the bundles) and a newer build of the same sources for
+the bundle, made with:
   COURIER_BUILD_VERSION=0.1.1 image-build/build-image \
       --update-ca image-build/out/test-update-keys/ca.cert.pem image-build/out/next
 The broken bundle is that root with a courier that exits at once (debugfs, no mount).
@@ -22,7 +23,7 @@ from tests.image.test_boot import IMAGE, need_image
 from tests.image.update_run import Boot, run_update
 from tests.net.netns import can_make_namespaces
 
-pytestmark = pytest.mark.qemu
+pytestmark = [pytest.mark.qemu, pytest.mark.update]
 REPO = Path(__file__).resolve().parents[2]
 OUT = Path(IMAGE).resolve().parent
 NEXT_ROOT = Path(os.environ.get("COURIER_NEXT_ROOT", OUT / "next" / "courier.root.ext4"))
