@@ -9,6 +9,7 @@ from courier.app.sync_outcome import read_outcome
 from courier.app.too_big import read_too_big
 from courier.config import DEFAULT_CONFIG_FILE, load_config
 from courier.store import read_stats
+from courier.update.trust import describe, running_version, update_ca
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -30,7 +31,9 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps({**dataclasses.asdict(stats), "too_big_for_android": too_big.cargo,
                           "too_big_gateways": too_big.gateways,
                           "too_big_for_uplink": list(last.too_big_for_uplink) if last else [],
-                          "last_internet_sync": last.at if last else None}, sort_keys=True))
+                          "last_internet_sync": last.at if last else None,
+                          "version": running_version(), "update_ca": update_ca()},
+                         sort_keys=True))
         return 0
     print(f"cargo for the Internet:       {stats.cargo_to_internet}")
     print(f"cargo for private gateways:   {stats.cargo_to_private}")
@@ -47,4 +50,5 @@ def _run(args: argparse.Namespace) -> int:
               + (f"; {last.note}: kept for a faster uplink" if last.note else ""))
     if stats.quarantined:
         print(f"quarantined (failed integrity check): {stats.quarantined}")
+    print(f"courier {running_version()}; {describe(update_ca())}")
     return 0

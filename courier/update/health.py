@@ -69,19 +69,29 @@ def check(
     boot: BootPartition, booted: str, *, state: Callable[[], str],
     rauc: Callable[[list[str]], None], reboot: Callable[[], None],
     deadline_s: float = DEADLINE_S, sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] = lambda _message: None,
 ) -> str:
-    """Commit a healthy trial (mark-good) or mark it bad and reboot to the old slot."""
+    """Commit a healthy trial (mark-good) or mark it bad and reboot to the old slot.
+
+    The outcome is said (journal) before any reboot: the journal lives in RAM.
+    """
     verdict = classify(booted, boot)
     if verdict is not Verdict.TRIAL:
-        return f"slot {booted}: {verdict.value}, nothing to do"
+        message = f"slot {booted}: {verdict.value}, nothing to do"
+        say(message)
+        return message
     why = wait_serving(state, deadline_s, sleep)
     if why is None:
         rauc(["mark-good", "booted"])
-        return f"update committed: slot {booted} is now the system"
+        message = f"update committed: slot {booted} is now the system"
+        say(message)
+        return message
     kept = boot.committed()
     rauc(["mark-bad", "booted"])
+    message = f"update failed, keeping slot {kept}: {why}"
+    say(message)
     reboot()
-    return f"update failed, keeping slot {kept}: {why}"
+    return message
 
 
 def reboot() -> None:
@@ -97,9 +107,13 @@ def main() -> int:
     except BootselError as exc:
         print(f"courier-update-health: {exc}, nothing to do")
         return 0
-    message = check(boot, booted, state=courier_state, rauc=run_rauc, reboot=reboot)
-    print(f"courier-update-health: {message}")
+    check(boot, booted, state=courier_state, rauc=run_rauc, reboot=reboot, say=_say)
     return 0
+
+
+def _say(message: str) -> None:
+    """Put one line in the journal now (stdout of the unit)."""
+    print(f"courier-update-health: {message}", flush=True)
 
 
 if __name__ == "__main__":

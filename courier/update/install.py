@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except UpdateRefusedError as exc:
         print(f"courier-update: {exc}", file=sys.stderr)
         return 1
-    print(f"courier-update: installing {found} over {running}")
+    print(f"courier-update: installing {found} over {running}", flush=True)
     return subprocess.run([RAUC, "install", str(bundle)], check=False).returncode  # noqa: S603
 
 

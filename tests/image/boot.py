@@ -1,10 +1,11 @@
 """Boot the SD image itself in qemu-system-aarch64 and check it serves (the image smoke test).
 
 Usage: .venv/bin/python -m tests.image.boot [IMAGE]   (default image-build/out/courier.img)
-The kernel, initramfs and command line are read from the image's boot partition (config.txt and
-cmdline.txt, as the Pi's firmware reads them). The disk is a copy-on-write overlay one GiB larger
-than the image (qemu -snapshot on top): the image file is never written, and the first boot grows
-the data partition. guest-check.sh reports on the console; once the courier serves, the official
+The kernel, initramfs and command line are read from the image's boot partition as the Pi's
+firmware reads them (tests/image/firmware.py: config.txt's os_prefix, the slot's cmdline.txt).
+The disk is a copy-on-write overlay one GiB larger than the image (qemu -snapshot on top): the
+image file is never written, and the first boot grows the data partition. guest-check.sh
+reports on the console; once the courier serves, the official
 @relaycorp/cogrpc client delivers cargo through qemu's user network and a forwarded port. qemu and
 the client run in a network namespace where that port is 10.97.0.1:21473, the hotspot address a
 phone dials and the courier's certificate names (so this needs root).
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from tests.image.firmware import boot_partition, firmware_boot, read_boot_file
 from tests.imager_files import FORMATS, PRISTINE_CMDLINE
 from tests.net.netns import Netns
 
@@ -53,43 +55,24 @@ class BootReport:
     console_tail: list[str] = field(default_factory=list)
 
 
-def boot_partition(image: Path) -> int:
-    """Return the byte offset of the first (boot, FAT) partition from the MBR."""
-    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True,
-                                      text=True, check=True).stdout)["partitiontable"]
-    first = table["partitions"][0]
-    return int(first["start"]) * int(table.get("sectorsize", 512))
-
-
-def read_boot_file(image: Path, offset: int, name: str, target: Path) -> Path:
-    """Copy one file out of the FAT boot partition with mtools (no mount)."""
-    subprocess.run(["mcopy", "-n", "-i", f"{image}@@{offset}", f"::{name}", str(target)],
-                   check=True, capture_output=True)
-    return target
-
-
-def kernel_files(image: Path, work: Path) -> tuple[Path, Path, str]:
+def kernel_files(image: Path, work: Path, *, trial: bool = False) -> tuple[Path, Path, str]:
     """Return the kernel, initramfs and command line that the Pi's firmware would boot."""
+    choice, cmdline = firmware_boot(image, work, trial=trial)
+    assert choice.initramfs, f"{choice.config} names no initramfs"
     offset = boot_partition(image)
-    config = read_boot_file(image, offset, "config.txt", work / "config.txt").read_text()
-    kernel = re.search(r"^kernel=(\S+)", config, re.MULTILINE)
-    initramfs = re.search(r"^initramfs (\S+)", config, re.MULTILINE)
-    assert kernel and initramfs, f"config.txt names no kernel/initramfs:\n{config}"
-    cmdline = read_boot_file(image, offset, "cmdline.txt", work / "cmdline.txt").read_text()
-    return (read_boot_file(image, offset, kernel.group(1), work / "vmlinuz"),
-            read_boot_file(image, offset, initramfs.group(1), work / "initrd.img"),
-            cmdline.strip())
+    return (read_boot_file(image, offset, choice.kernel, work / "vmlinuz"),
+            read_boot_file(image, offset, choice.initramfs, work / "initrd.img"), cmdline)
 
 
-def guest_cmdline(image_cmdline: str) -> str:
-    """Return the image's command line on qemu's serial port, running guest-check.sh.
+def guest_cmdline(image_cmdline: str, script: str = "guest-check.sh") -> str:
+    """Return the image's command line on qemu's serial port, running the probe disk's script.
 
     On a card customised by Imager, its systemd.run= (firstrun.sh) gives way to the check, but
     its systemd.unit=kernel-command-line.target stays: the courier must bring itself up.
     """
     kept = [arg for arg in image_cmdline.split()
             if not arg.startswith(("console=", "quiet", "systemd.run="))]
-    check = "mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/guest-check.sh"
+    check = f"mount -o ro LABEL=COURIER-PROBE /mnt && exec /bin/sh /mnt/{script}"
     diverted = "systemd.unit=kernel-command-line.target" in kept
     return " ".join([*kept, "console=ttyAMA0", "panic=-1", "systemd.show_status=1",
                      f"systemd.run=\"/bin/sh -c '{check}'\"",

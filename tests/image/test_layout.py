@@ -1,11 +1,14 @@
 """The image's static pieces agree with each other (fast; the boot itself is in test_boot.py)."""
 
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO
 from tests.image.boot import guest_cmdline
+from tests.image.firmware import choose
 
 BUILD = REPO / "image-build"
 OVERLAY = BUILD / "overlay"
@@ -74,3 +77,39 @@ def test_two_root_slots_of_one_size_and_data_last() -> None:
     assert "device=/dev/disk/by-partuuid/c0021e4b-02" in conf  # slot A is partition 2
     assert "device=/dev/disk/by-partuuid/c0021e4b-03" in conf  # slot B is partition 3
     assert "disk-signature = 0xc0021e4b" in genimage
+
+
+def test_slot_a_boot_files_are_laid_out_for_os_prefix(tmp_path: Path) -> None:
+    root, kernel = tmp_path / "root", "6.1.0-57-arm64"
+    firmware, dtbs = root / "boot" / "firmware", root / "usr" / "lib" / f"linux-image-{kernel}"
+    (dtbs / "broadcom").mkdir(parents=True)
+    firmware.mkdir(parents=True)
+    for path in (root / "boot" / f"vmlinuz-{kernel}", root / "boot" / f"initrd.img-{kernel}",
+                 dtbs / "broadcom" / "bcm2711-rpi-4-b.dtb"):
+        path.write_text(path.name)
+        shutil.copy(path, firmware / path.name)
+    (firmware / "cmdline.txt").write_text(
+        "console=tty0 console=ttyS1,115200 root=LABEL=COURIER-ROOT ro fsck.repair=yes  rootwait \n")
+    (firmware / "config.txt").write_text(
+        f"arm_64bit=1\nkernel=vmlinuz-{kernel}\ninitramfs initrd.img-{kernel}\n")
+    subprocess.run([BUILD / "slot-boot-files", root, kernel], check=True)
+    slot = root / "usr" / "lib" / "courier" / "slot-boot"
+    assert sorted(p.name for p in slot.iterdir()) == sorted(
+        p.name for p in (firmware / "slot-a").iterdir()) == [
+        "bcm2711-rpi-4-b.dtb", "cmdline.txt", "initrd.img", "vmlinuz"]
+    assert (slot / "vmlinuz").stat().st_ino == (root / "boot" / f"vmlinuz-{kernel}").stat().st_ino
+    assert (firmware / "slot-a" / "cmdline.txt").read_text() == (
+        "console=tty0 console=ttyS1,115200 root=PARTUUID=c0021e4b-02 ro fsck.repair=yes rootwait "
+        "rauc.slot=A\n")
+    assert {p.name for p in firmware.iterdir()} == {"slot-a", "cmdline.txt", "config.txt"}
+    choice = choose("config.txt", (firmware / "config.txt").read_text(),
+                    {str(p.relative_to(firmware)) for p in firmware.rglob("*")})
+    assert (choice.kernel, choice.initramfs, choice.cmdline) == (
+        "slot-a/vmlinuz", "slot-a/initrd.img", "slot-a/cmdline.txt")
+
+
+def test_the_image_enables_the_update_pieces() -> None:
+    script = (BUILD / "install-courier").read_text()
+    assert "courier-update-health.service" in script
+    assert '"$here/slot-boot-files" "$root" "$kernel"' in script
+    assert re.search(r"^rauc-service$", (BUILD / "packages-base.txt").read_text(), re.MULTILINE)

@@ -92,3 +92,11 @@ def test_unit_verifies(tmp_path: Path) -> None:
     done = subprocess.run(["systemd-analyze", "verify", "--man=no", unit.name], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+def test_the_reason_is_said_before_the_reboot(boot: BootPartition) -> None:
+    # The journal is in RAM: a reason logged after the reboot started may never be written.
+    events = list[str]()
+    check(boot, "B", state=lambda: "failed", rauc=FakeRauc(boot, "B"),
+          reboot=lambda: events.append("reboot"), sleep=lambda _: None, say=events.append)
+    assert events == ["update failed, keeping slot A: courier.service failed to start", "reboot"]
