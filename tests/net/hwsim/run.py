@@ -26,6 +26,8 @@ from courier.net.plan import HotspotPlan, make_plan
 from courier.net.radio import WORLD_CHANNELS, choose_channel
 from courier.net.render import RadioSettings, render_dnsmasq, render_hostapd, render_nftables
 from courier.net.wpa import refused_key, render_wpa_supplicant, scan_results
+from tests.net.hwsim.daemon_host import DaemonInputs, daemon_problems
+from tests.net.hwsim.daemon_host import stage as stage_daemon
 
 HERE = Path(__file__).resolve().parent
 NET_TESTS = HERE.parent
@@ -38,7 +40,7 @@ PACKAGES = [line.split("#")[0].strip() for line in (HERE / "packages.txt").read_
 
 def base_guest() -> tuple[Path, Path]:
     """Return (kernel, base initramfs), building them once per package list."""
-    key = hashlib.sha256("\n".join(PACKAGES).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([*PACKAGES, *KEEP_MODULES]).encode()).hexdigest()[:16]
     folder = CACHE / key
     kernel, initramfs = folder / "vmlinuz", folder / "base.cpio.gz"
     if kernel.exists() and initramfs.exists():
@@ -64,7 +66,10 @@ def base_guest() -> tuple[Path, Path]:
 # Module trees the guest needs (Wi-Fi, netfilter, crypto for CCMP/PMF); the rest of the kernel's
 # modules and all documentation are dropped so the initramfs unpacks in seconds under emulation.
 KEEP_MODULES = ("kernel/net", "kernel/crypto", "kernel/lib", "kernel/arch",
-                "kernel/drivers/net/wireless/mac80211_hwsim", "kernel/drivers/virtio")
+                "kernel/drivers/net/wireless/mac80211_hwsim", "kernel/drivers/virtio",
+                # the whole-courier phase: qemu's NIC (the office's way out), the FAT boot disk
+                "kernel/drivers/net/virtio_net.ko", "kernel/drivers/net/net_failover.ko",
+                "kernel/drivers/block/virtio_blk.ko", "kernel/fs/fat", "kernel/fs/nls")
 DROP = ("boot", "usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/info",
         "usr/share/zoneinfo", "var/cache/apt", "var/lib/apt/lists", "usr/share/i18n",
         "usr/lib/udev/hwdb.d", "usr/lib/udev/hwdb.bin", "usr/lib/x86_64-linux-gnu/gconv",
@@ -102,8 +107,8 @@ def _cpio(root: Path, out: Path) -> None:
             raise RuntimeError("cpio failed")
 
 
-def overlay(stage: Path) -> None:
-    """Write /init and /etc/courier-test with our rendered configurations."""
+def overlay(stage: Path, daemon: DaemonInputs | None = None) -> None:
+    """Write /init and /etc/courier-test with our rendered configurations (and the courier's)."""
     test = stage / "etc" / "courier-test"
     test.mkdir(parents=True)
     plan = make_plan("wlan0", "10.97.0.0/24")
@@ -123,6 +128,9 @@ def overlay(stage: Path) -> None:
             f"  key_mgmt={key_mgmt}\n}}\n")
     (test / "dnsmasq.conf").write_text(render_dnsmasq(plan, "/run/courier-net"))
     _uplink_files(test, plan)
+    if daemon is not None:
+        shutil.copy(HERE / "daemon_guest.py", test / "daemon_guest.py")
+        stage_daemon(daemon, test / "daemon")
     (test / "nftables.nft").write_text(render_nftables(["wlan0"], []))
     shutil.copy(NET_TESTS / "listener.py", test / "listener.py")
     shutil.copy(HERE / "probe.py", test / "probe.py")
@@ -153,6 +161,7 @@ def _uplink_files(test: Path, plan: HotspotPlan) -> None:
     # Python is the same minor version); the image's dhclient script where ClientMode looks.
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO_COURIER, test / "src" / "courier", ignore=skip)
+    shutil.copytree(REPO_COURIER.parent / "hw", test / "src" / "hw", ignore=skip)
     for package in (pyroute2, dns):
         folder = Path(str(package.__file__)).parent
         shutil.copytree(folder, test / "src" / folder.name, ignore=skip)
@@ -165,20 +174,25 @@ def _uplink_files(test: Path, plan: HotspotPlan) -> None:
             render_wpa_supplicant(networks, "DE", "/run/wpa-uplink"))
 
 
-def boot(kernel: Path, initramfs: Path, timeout: float) -> list[dict[str, object]]:
+def boot(kernel: Path, initramfs: Path, timeout: float,
+         daemon: DaemonInputs | None = None) -> list[dict[str, object]]:
     """Boot the guest and return its HWSIM-RESULT records."""
     with tempfile.TemporaryDirectory() as work:
         stage, combined = Path(work) / "stage", Path(work) / "initramfs.gz"
-        overlay(stage)
+        overlay(stage, daemon)
         _cpio(stage, Path(work) / "overlay.cpio.gz")
         with combined.open("wb") as sink:
             for part in (initramfs, Path(work) / "overlay.cpio.gz"):
                 sink.write(part.read_bytes())
         # TCG: KVM is not usable on these build machines (DEVICE.md).
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "1024",
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "2048",
                 "-smp", "2", "-nographic", "-no-reboot", "-kernel", str(kernel),
                 "-initrd", str(combined), "-append",
                 "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3"]
+        if daemon is not None:  # the office's way to the host (the double), the boot partition
+            argv += ["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0",
+                     "-drive", f"if=none,id=boot,file={daemon.disk},format=raw",
+                     "-device", "virtio-blk-pci,drive=boot"]
         started = time.monotonic()
         out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                              check=False, stdin=subprocess.DEVNULL).stdout
@@ -290,9 +304,17 @@ def main() -> int:
         print("the hwsim check needs root (mmdebstrap)", file=sys.stderr)
         return 2
     kernel, initramfs = base_guest()
-    problems = check(boot(kernel, initramfs, timeout=float(os.environ.get("HWSIM_TIMEOUT", "600"))))
+    given = os.environ.get("HWSIM_DAEMON")  # tests/net/test_hwsim_qemu.py prepares it
+    daemon = DaemonInputs.from_json(Path(given).read_text()) if given else None
+    results = boot(kernel, initramfs, float(os.environ.get("HWSIM_TIMEOUT", "900")), daemon)
+    problems = check(results)
+    if daemon is not None:
+        problems += daemon_problems(next((r for r in results if r.get("phase") == "daemon"), None))
+        Path(str(given)).with_suffix(".results.json").write_text(json.dumps(results))
     served = ("hwsim: WPA2 and WPA3 phones served; the uplink joined the office network and "
               "told a wrong passphrase; the daemon's Wi-Fi sequence synced through it and left")
+    if daemon is not None:
+        served += "; the whole courier, set up from its boot partition, synced through it"
     print("\n".join(problems) if problems else served, flush=True)
     return 1 if problems else 0
 
