@@ -16,6 +16,7 @@ import dns.exception
 import dns.resolver
 
 from courier.net.srv import SERVICE
+from courier.net.uplink import tcp_probe
 
 LOG = logging.getLogger(__name__)
 MAX_CHECKED = 3  # a few gateways are enough; each may take `timeout`
@@ -82,12 +83,5 @@ async def _names(host: str, timeout: float) -> bool:
 
 
 async def _connects(host: str, port: int, timeout: float) -> bool:
-    """Tell whether a TCP connection to host:port opens."""
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
+    """Tell whether a TCP connection to host:port opens (the uplink monitor's probe)."""
+    return await tcp_probe(host, port, timeout)()

@@ -21,7 +21,11 @@ from courier.testing.issuing import generate_rsa_key, issue_certificate
 from courier.testing.serialise import Encoding, serialize_message
 from tests.conftest import JS_DIR, node_available
 from tests.interop import bound
-from tests.protocol.differential import check_cms_of_messages, check_every_flipped_octet
+from tests.protocol.differential import (
+    check_cms_of_messages,
+    check_every_flipped_octet,
+    vector_messages,
+)
 
 pytestmark = pytest.mark.interop
 VECTORS = JS_DIR / "vectors"
@@ -131,24 +135,17 @@ def test_the_official_library_accepts_what_we_serialise(tmp_path: Path) -> None:
         assert {k: verdict[k] for k in fields} == fields, name
 
 
-def _js_messages(vectors: tuple[Path, dict[str, object]]) -> list[bytes]:
-    folder, manifest = vectors
-    cases = manifest["vectors"]
-    assert isinstance(cases, list)
-    return [(folder / str(case["file"])).read_bytes() for case in cases]
-
-
 @settings(max_examples=300, derandomize=True, database=None, deadline=None)
 @given(data=st.data())
 def test_the_cms_paths_agree_on_mutations_of_the_js_vectors(
     official: tuple[Path, dict[str, object]], data: st.DataObject,
 ) -> None:
     """Messages the official JS library made, mutated: one verdict and reason on every path."""
-    check_cms_of_messages(_js_messages(official), data)
+    check_cms_of_messages(vector_messages(official), data)
 
 
 def test_the_cms_paths_agree_on_every_flipped_octet_of_a_js_vector(
     official: tuple[Path, dict[str, object]],
 ) -> None:
-    messages = sorted(_js_messages(official), key=len)
+    messages = sorted(vector_messages(official), key=len)
     check_every_flipped_octet(messages[len(messages) // 2][7:], 0xFF)

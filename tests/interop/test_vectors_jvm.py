@@ -29,7 +29,11 @@ from courier.testing.issuing import generate_rsa_key, issue_certificate
 from courier.testing.serialise import serialize_message
 from tests.conftest import JS_DIR, REPO, node_available
 from tests.interop import bound
-from tests.protocol.differential import check_cms_of_messages, check_every_flipped_octet
+from tests.protocol.differential import (
+    check_cms_of_messages,
+    check_every_flipped_octet,
+    vector_messages,
+)
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 SOURCE = REPO / "tests" / "jvm" / "JvmVectors.java"
@@ -213,24 +217,17 @@ def test_bouncycastle_verifies_what_the_official_js_library_makes(
             assert {k: verdict[k] for k in keys} == {k: case[k] for k in keys}, case["file"]
 
 
-def _jvm_messages(vectors: tuple[Path, dict[str, object]]) -> list[bytes]:
-    folder, manifest = vectors
-    cases = manifest["vectors"]
-    assert isinstance(cases, list)
-    return [(folder / str(case["file"])).read_bytes() for case in cases]
-
-
 @settings(max_examples=300, derandomize=True, database=None, deadline=None)
 @given(data=st.data())
 def test_the_cms_paths_agree_on_mutations_of_the_jvm_vectors(
     jvm_vectors: tuple[Path, dict[str, object]], data: st.DataObject,
 ) -> None:
     """Messages BouncyCastle made, mutated: one verdict and reason on every path."""
-    check_cms_of_messages(_jvm_messages(jvm_vectors), data)
+    check_cms_of_messages(vector_messages(jvm_vectors), data)
 
 
 def test_the_cms_paths_agree_on_every_flipped_octet_of_a_jvm_vector(
     jvm_vectors: tuple[Path, dict[str, object]],
 ) -> None:
-    messages = sorted(_jvm_messages(jvm_vectors), key=len)
+    messages = sorted(vector_messages(jvm_vectors), key=len)
     check_every_flipped_octet(messages[len(messages) // 2][7:], 0xFF)

@@ -1,6 +1,7 @@
 """Shared by the differential tests: the CMS paths side by side, mutations, BER re-encoding."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -103,3 +104,11 @@ def check_every_flipped_octet(cms: bytes, mask: int) -> None:
     """Check the paths agree with each octet of `cms` in turn XORed with `mask`."""
     for at in range(len(cms)):
         check_cms_paths_agree(cms[:at] + bytes((cms[at] ^ mask,)) + cms[at + 1:])
+
+
+def vector_messages(vectors: tuple[Path, dict[str, object]]) -> list[bytes]:
+    """Return the messages of a vector folder and its manifest (JS or JVM vectors)."""
+    folder, manifest = vectors
+    cases = manifest["vectors"]
+    assert isinstance(cases, list)
+    return [(folder / str(case["file"])).read_bytes() for case in cases]
