@@ -6,6 +6,7 @@ import os
 import tomllib
 import types
 import typing
+import urllib.parse
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,19 @@ class UplinkConfig:
 
 
 @dataclass(frozen=True)
+class UpdateConfig:
+    """Where system-update bundles are downloaded from (docs/updates.md)."""
+
+    # HTTPS address of the organisation's current bundle ("" = no download).
+    url: str = ""
+    # PEM file of CA certificates trusted for `url` instead of the system's ("" = the system's).
+    ca_file: str = ""
+    max_bytes: int = 768 * 1024 * 1024  # a bundle is about 273 MB
+    # courier-update.service's run directory (its --run-dir): the daemon reads its status there.
+    helper_run_dir: str = "/run/courier-update"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole effective configuration."""
 
@@ -157,6 +171,7 @@ class Config:
     clock: ClockConfig = field(default_factory=ClockConfig)
     panel: PanelConfig = field(default_factory=PanelConfig)
     uplink: UplinkConfig = field(default_factory=UplinkConfig)
+    update: UpdateConfig = field(default_factory=UpdateConfig)
 
 
 def load_config(
@@ -237,6 +252,9 @@ def check_config(config: Config) -> list[str]:
         (1 <= config.hotspot.channel <= 14 or 36 <= config.hotspot.channel <= 177,
          "[hotspot] channel must be a Wi-Fi channel (1 to 13, or 36 and above for 5 GHz)"),
         (config.panel.display in DISPLAYS, f"[panel] display must be one of {sorted(DISPLAYS)}"),
+        (config.update.url == "" or _is_https_url(config.update.url),
+         '[update] url must be an HTTPS address, "https://host/path" (or "" for none)'),
+        (config.update.max_bytes > 0, "[update] max_bytes must be positive"),
     ]
     problems.extend(message for ok, message in checks if not ok)
     problems.extend(
@@ -269,6 +287,16 @@ def wifi_problems(networks: tuple[UplinkWifi, ...]) -> list[str]:
         elif not network.psk and not 8 <= len(network.passphrase) <= 63:
             problems.append(f"{label}: passphrase must be 8 to 63 characters")
     return problems
+
+
+def _is_https_url(text: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and text.isascii() \
+        and not any(c.isspace() for c in text)
 
 
 def _is_time_zone(name: str) -> bool:
@@ -422,7 +450,19 @@ def _type_name(hint: Any) -> str:
 
 
 def _mask(key: str, value: Any) -> Any:
+    if key == "url" and isinstance(value, str) and value:
+        return _url_shown(value)
     return "********" if key in SECRET_KEYS and value else value
+
+
+def _url_shown(url: str) -> str:
+    """Return an address without what may be a token: its login, path's query and fragment."""
+    scheme, _, rest = url.partition("://")
+    host_part, slash, path = rest.partition("/")
+    host = host_part.rpartition("@")[2]
+    path = path.partition("?")[0].partition("#")[0]
+    hidden = "@" in host_part or "?" in rest or "#" in rest
+    return f"{scheme}://{host}{slash}{path}" + (" (login/query hidden)" if hidden else "")
 
 
 def as_masked_dict(config: Config) -> dict[str, dict[str, Any]]:

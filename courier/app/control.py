@@ -27,7 +27,7 @@ def socket_path(data_dir: Path) -> Path:
     return Path(data_dir) / SOCKET_NAME
 
 
-async def serve(path: Path, handler: Handler) -> asyncio.Server:
+async def serve(path: Path, handler: Handler, umask: int = 0o177) -> asyncio.Server:
     """Listen on `path` (replacing a stale socket) and answer each request with `handler`."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -52,7 +52,7 @@ async def serve(path: Path, handler: Handler) -> asyncio.Server:
             with contextlib.suppress(OSError, ConnectionError):
                 await writer.wait_closed()
 
-    old_umask = os.umask(0o177)  # never world-connectable, not even for an instant
+    old_umask = os.umask(umask | 0o007)  # never world-connectable, not even for an instant
     try:
         server = await asyncio.start_unix_server(client, path=str(path), limit=MAX_REQUEST)
     finally:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from courier import __version__
 from courier.app.board_watch import open_board_retrying, watch_uplink
 from courier.app.control import serve, socket_path
 from courier.app.device import (
@@ -29,6 +30,7 @@ from courier.app.sdnotify import notify, watchdog_interval
 from courier.app.status import StatusWriter, first_status
 from courier.app.sync_runner import SyncParts, SyncRunner
 from courier.app.too_big import publish_too_big
+from courier.app.updates import Updates, fetch_offered
 from courier.app.upkeep import Upkeep, UpkeepSettings
 from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized
@@ -74,6 +76,7 @@ class Daemon:
     writer: StatusWriter | None = None  # the status the screens show, once the panel runs
     syncs: SyncRunner = field(init=False)  # the Internet syncs, once started
     session: SessionMachine | None = None  # the session machine, once the panel runs
+    updates: Updates | None = None  # the update helper's offers and this boot's words, once started
 
     async def start(self) -> None:
         """Open the store (recovering from any crash), reclaim what expired, start serving."""
@@ -89,11 +92,14 @@ class Daemon:
             writer=lambda: self.writer, wiped=lambda: self.wiped,
             after=lambda: self.upkeep is not None and self.upkeep.check_network_time(),
             helper=self._helper(),
-            hotspot_open=lambda: self.session is not None and self.session.hotspot_open))
+            hotspot_open=lambda: self.session is not None and self.session.hotspot_open,
+            update=self._fetch_update))
         self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
                              UpkeepSettings(
                                  reclaim_every=float(self.config.store.reclaim_interval_seconds),
                                  ntp_check_every=float(self.config.clock.ntp_check_seconds)))
+        self.updates = Updates(__version__, self.data_dir / "state",
+                               Path(self.config.update.helper_run_dir))
         self.store = await asyncio.to_thread(open_store, self.config, self.data_dir)
         self.store.reclaim_clock = self.clock  # before answering "full", reclaim at this time
         await self.upkeep.reclaim()
@@ -123,6 +129,21 @@ class Daemon:
         from courier.app.wifi_wiring import HelperUplink  # noqa: PLC0415 - pyroute2 is slow
 
         return HelperUplink(net_socket(self.config))
+
+    async def _install_update(self, version: str) -> bool:
+        """Ask the update helper to install what the courier confirmed; say why it failed."""
+        assert self.updates is not None
+        if await self.updates.install(version):
+            return True
+        if self.writer is not None:
+            self.writer.problem(self.updates.why)
+        return False
+
+    async def _fetch_update(self) -> None:
+        """Fetch the organisation's update bundle, if one is configured, for the helper."""
+        update = self.config.update
+        await fetch_offered(self.updates, update.url, self.data_dir / "update",
+                            ca_file=update.ca_file, max_bytes=update.max_bytes)
 
     def _collect_settings(self) -> CollectSettings:
         """Return how CollectCargo serves clients, from [server]."""
@@ -166,6 +187,8 @@ class Daemon:
         upkeep = asyncio.create_task(self.upkeep.run())
         control = await serve(socket_path(self.data_dir), self.syncs.control)
         too_big = asyncio.create_task(publish_too_big(self.counters, self.data_dir))
+        assert self.updates is not None
+        updates = asyncio.create_task(self.updates.watch())  # this boot's words, in the journal
         panel = asyncio.create_task(self._panel()) if self.panel else None
         try:
             await stop.wait()
@@ -177,6 +200,7 @@ class Daemon:
             await stop_task(upkeep)
             await stop_task(watchdog)
             await stop_task(too_big)
+            await stop_task(updates)
             if advertiser is not None:
                 await advertiser.stop()
             await self.stop()
@@ -220,17 +244,21 @@ class Daemon:
         """Run the board and the session machine until cancelled."""
         assert self.trusted_clock is not None
         board = await open_board_retrying(self.config, self.data_dir, self.keyboard)
+        updates = self.updates
+        assert updates is not None
         writer = self.writer = StatusWriter(
-            first_status(self.config, self.data_dir, self.trusted_clock, self.notices),
-            self.counters,
-            self.trusted_clock, self._store_stats, lambda: self._presence.tracker.stations)
+            first_status(self.config, self.data_dir, self.trusted_clock, self.notices,
+                         __version__),
+            self.counters, self.trusted_clock, self._store_stats,
+            lambda: self._presence.tracker.stations, updates=updates.facts)
         self.session = SessionMachine(session_settings(self.config, self.network))
         loop = PanelLoop(
             board, self.session, self.trusted_clock,
             writer.status, lambda _status: writer.refresh(), open_hotspot=self._open_session,
             close_hotspot=lambda: self._hotspot("close"), internet_sync=self.syncs.press,
             stop_sync=self.syncs.stop, wipe=self._wipe, activity=self._activity,
-            fault=writer.problem, wifi_sync=self.syncs.press_wifi)
+            fault=writer.problem, wifi_sync=self.syncs.press_wifi,
+            install_update=self._install_update)
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(watch_uplink(

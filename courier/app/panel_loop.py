@@ -26,6 +26,7 @@ from courier.panel.session_types import (
     CloseHotspot,
     Event,
     FaultChanged,
+    InstallUpdate,
     InternetSyncFinished,
     LedPattern,
     NoWifiInRange,
@@ -40,6 +41,8 @@ from courier.panel.session_types import (
     StopInternetSync,
     StorageChanged,
     Tick,
+    UpdateFinished,
+    UpdateOffered,
     WipeFinished,
     WipeStore,
 )
@@ -51,11 +54,18 @@ STUCK_SECONDS = 120.0  # held down longer than any gesture: shorted, wet or jamm
 Hook = Callable[[], Awaitable[None]]
 StatusSource = Callable[[DeviceStatus], DeviceStatus]
 WifiSync = Callable[[], Awaitable[bool | None]]  # True synced, False failed, None none in range
+InstallHook = Callable[[str], Awaitable[bool]]  # True: the helper reboots into it
 
 
 async def _no_wifi() -> bool | None:
     """Stand in for a daemon without Wi-Fi uplinks (the machine never asks then)."""
     return None
+
+
+async def _no_updater(version: str) -> bool:
+    """Stand in for a device without an update helper: nothing is installed."""
+    LOG.warning("update: no updater on this device; %s not installed", version)
+    return False
 
 
 class PanelLoop:
@@ -66,7 +76,7 @@ class PanelLoop:
                  close_hotspot: Hook, internet_sync: Callable[[], Awaitable[bool]],
                  stop_sync: Hook, wipe: Hook, activity: Callable[[], float],
                  fault: Callable[[str], None] = lambda _detail: None,
-                 wifi_sync: WifiSync = _no_wifi) -> None:
+                 wifi_sync: WifiSync = _no_wifi, install_update: InstallHook = _no_updater) -> None:
         self.board, self.machine, self.clock = board, machine, clock
         self.status, self._refresh = status, refresh
         self._hooks = {"open": open_hotspot, "close": close_hotspot, "wipe": wipe,
@@ -77,6 +87,7 @@ class PanelLoop:
         self._pressed_since: float | None = None
         self._sync_stopped = False  # a wipe stopped the sync: its end is no news
         self._internet_sync, self._wifi_sync = internet_sync, wifi_sync
+        self._install_update = install_update
         self._activity = activity
         self._classifier = ButtonClassifier()
         self._pattern = LedPattern.OFF
@@ -126,6 +137,8 @@ class PanelLoop:
         if bool(self._faults) != self.machine.fault:
             self._fault_detail(next(iter(self._faults.values()), ""))
             await self.feed(FaultChanged(active=bool(self._faults)))
+        if (self.status.update_offer or None) != self.machine.update_offer:
+            await self.feed(UpdateOffered(self.status.update_offer or None))
         activity = self._activity()
         if activity > self._last_activity:
             self._last_activity = activity
@@ -162,12 +175,8 @@ class PanelLoop:
                     await self._hooks["open"]()
                 case CloseHotspot():
                     await self._hooks["close"]()
-                case StartInternetSync():
-                    self._sync_stopped = False
-                    self._spawn(self._sync(self._internet_sync))
-                case StartWifiSync():
-                    self._sync_stopped = False
-                    self._spawn(self._sync(self._wifi_sync))
+                case StartInternetSync() | StartWifiSync() | InstallUpdate():
+                    self._start(action)
                 case StopInternetSync():
                     self._sync_stopped = True
                     await self._hooks["stop"]()  # returns once the sync has stopped
@@ -179,6 +188,20 @@ class PanelLoop:
         self._draw(time.monotonic())
         if wiped:
             await self.feed(WipeFinished())
+
+    def _start(self, action: StartInternetSync | StartWifiSync | InstallUpdate) -> None:
+        """Start background work that answers with an event (a sync, an install)."""
+        match action:
+            case StartInternetSync():
+                self._sync_stopped = False
+                self._spawn(self._sync(self._internet_sync))
+            case StartWifiSync():
+                self._sync_stopped = False
+                self._spawn(self._sync(self._wifi_sync))
+            case InstallUpdate(version=version):
+                self._spawn(self._install(version))
+            case _:
+                assert_never(action)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -196,6 +219,18 @@ class PanelLoop:
             ok = False
         if not self._sync_stopped:
             await self.feed(NoWifiInRange() if ok is None else InternetSyncFinished(ok=ok))
+
+    async def _install(self, version: str) -> None:
+        """Have the update helper install `version`; a failing hook counts as a failed install."""
+        LOG.info("update: installing %s", version)
+        try:
+            ok = await self._install_update(version)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            LOG.exception("update: installing %s failed", version)
+            ok = False
+        await self.feed(UpdateFinished(ok=ok))
 
     def _closes_in(self, now: float) -> float | None:
         """Return the seconds before the session's idle close (None: always open, no session)."""

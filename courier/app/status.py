@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from courier.app.internet_sync import GatewayReport, Progress
+from courier.app.updates import UpdateFacts
 from courier.clock import TrustedClock, system_now
 from courier.cogrpc.counters import CountersSnapshot, GatewayCount, ServerCounters
 from courier.config import Config
@@ -24,8 +25,9 @@ class StatusWriter:
     """Keeps the status snapshot: counters, store, clock, presence, uplink, Internet sync."""
 
     def __init__(self, first: DeviceStatus, counters: ServerCounters, clock: TrustedClock,
-                 stats: Callable[[], StoreStats | None], stations: Callable[[], int]) -> None:
-        self.status = first
+                 stats: Callable[[], StoreStats | None], stations: Callable[[], int], *,
+                 updates: Callable[[], UpdateFacts] = UpdateFacts) -> None:
+        self.status, self._settings_notices, self._updates = first, first.notices, updates
         self._counters, self._clock, self._stats, self._stations = counters, clock, stats, stations
         self._store: StoreStats | None = None
         self._store_at = -STATS_EVERY
@@ -45,6 +47,7 @@ class StatusWriter:
         stats = self._store
         done = counters.cargo_in + counters.cargo_out
         waiting = stats.cargo_to_private if stats else 0
+        update = self._updates()
         self.status = replace(
             self.status, effective_now=reading.effective_now, clock_trusted=reading.trusted,
             clock_source=reading.source, cargo_done=done,
@@ -55,7 +58,10 @@ class StatusWriter:
             cargo_to_private=waiting, ccas=stats.ccas if stats else 0,
             too_big=counters.too_big_cargo, stations=self._stations(),
             clients=self._clients(counters), gateways=tuple(self._progress.values()),
-            transfer_title="Internet sync" if self._internet else "Hotspot sync")
+            transfer_title="Internet sync" if self._internet else "Hotspot sync",
+            update_offer=update.offer, update_source=update.source,
+            update_percent=update.percent, update_words=update.words,
+            notices=self._settings_notices + update.notices)
         return self.status
 
     def _to_go(self, waiting_here: int) -> int:
@@ -133,7 +139,7 @@ def failure_words(report: GatewayReport) -> str:
 
 
 def first_status(config: Config, data_dir: Path, clock: TrustedClock,
-                 notices: tuple[str, ...] = ()) -> DeviceStatus:
+                 notices: tuple[str, ...] = (), version: str = "") -> DeviceStatus:
     """Return the first snapshot: name, Wi-Fi credentials, clock, settings still to fix."""
     reading = clock.reading(system_now(), time.monotonic())
     try:
@@ -142,4 +148,4 @@ def first_status(config: Config, data_dir: Path, clock: TrustedClock,
     except NetworkError:
         ssid, passphrase = config.hotspot.ssid, config.hotspot.passphrase
     return DeviceStatus(config.device.name, reading.effective_now, reading.trusted, reading.source,
-                        ssid=ssid, passphrase=passphrase, notices=notices)
+                        ssid=ssid, passphrase=passphrase, notices=notices, version=version)

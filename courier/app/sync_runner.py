@@ -3,7 +3,7 @@
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,10 @@ from courier.sync.wifi_uplink import Failure, Finished
 LOG = logging.getLogger(__name__)
 
 
+async def _no_update() -> None:
+    """Stand in for a device that fetches no update bundles."""
+
+
 @dataclass(frozen=True)
 class SyncParts:
     """What a sync needs from the daemon, read when it starts (the store goes on a wipe)."""
@@ -33,6 +37,8 @@ class SyncParts:
     after: Callable[[], object]  # after a sync that ran: the uplink may have brought NTP
     helper: UplinkHelper | None = None  # drives the radio for Wi-Fi uplinks (None: not set)
     hotspot_open: Callable[[], bool] = lambda: False  # the session's hotspot holds the radio
+    # After a sync that ran, while the uplink is still up: fetch the organisation's update.
+    update: Callable[[], Coroutine[Any, Any, None]] = _no_update
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class SyncRunner:
         self._lock = asyncio.Lock()  # a press and `courier sync-internet` take turns
         self._task: asyncio.Task[SyncReport] | None = None
         self._wifi_task: asyncio.Task[Finished] | None = None
+        self._update_task: asyncio.Task[None] | None = None
 
     async def press(self) -> bool:
         """Run one Internet sync for the panel; report success."""
@@ -141,11 +148,26 @@ class SyncRunner:
             writer.sync_finished(None if report is None else report.gateways)
         if report is not None:
             self._parts.after()
+            await self._fetch_update()
         return report
+
+    async def _fetch_update(self) -> None:
+        """Fetch the update bundle (a wipe stops it like the sync); never fails the sync."""
+        task = self._update_task = asyncio.create_task(self._parts.update())
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+        except Exception:  # the sync is done: an update problem must not undo that
+            LOG.exception("update: fetching the bundle failed")
+        finally:
+            self._update_task = None
 
     async def stop(self) -> None:
         """Stop a running Internet sync (over Wi-Fi too) and wait until it stopped (idempotent)."""
-        for task in (self._task, self._wifi_task):
+        for task in (self._task, self._update_task, self._wifi_task):
             if task is not None and not task.done():
                 LOG.warning("stopping the Internet sync")
                 task.cancel()

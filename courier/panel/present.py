@@ -16,6 +16,8 @@ from courier.panel.views import (
     SessionView,
     StorageView,
     TransferView,
+    UpdateOfferView,
+    UpdatingView,
     View,
     WifiView,
     WipeCountdownView,
@@ -58,6 +60,11 @@ class DeviceStatus:
     wipe_remaining: float | None = None
     wipe_total: float = 5.0
     notices: tuple[str, ...] = ()  # settings to fix; the ready screen shows them in turn
+    version: str = ""  # the running courier version
+    update_offer: str = ""  # the system update version offered ("": none)
+    update_source: str = ""  # where it comes from, in words: "USB stick", "download"
+    update_percent: int | None = None  # install progress, when the helper knows it
+    update_words: str = ""  # what the install is doing ("Checking bundle", "Restarting into X")
 
 
 def view_for(screen: Screen, status: DeviceStatus) -> View:
@@ -84,6 +91,13 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
             return ClockView(status.effective_now, status.clock_trusted, status.clock_source)
         case Screen.PROBLEM if status.problem is not None:
             return ProblemView(status.problem, status.problem_detail)
+    view = _system_view(screen, status)
+    return view if view is not None else _ready(status)
+
+
+def _system_view(screen: Screen, status: DeviceStatus) -> View | None:
+    """Return the view of a wipe or system update screen (None for any other screen)."""
+    match screen:
         case Screen.WIPE_COUNTDOWN:
             remaining = status.wipe_remaining or 0.0
             return WipeCountdownView(remaining, status.wipe_total, ready=remaining <= 0)
@@ -91,7 +105,11 @@ def view_for(screen: Screen, status: DeviceStatus) -> View:
             return WipingView()
         case Screen.WIPED:
             return WipedView()
-    return _ready(status)
+        case Screen.UPDATE_OFFER:
+            return UpdateOfferView(status.version, status.update_offer, status.update_source)
+        case Screen.UPDATING:
+            return UpdatingView(status.update_percent, status.update_words)
+    return None
 
 
 def _ready(status: DeviceStatus) -> ReadyView:

@@ -19,6 +19,9 @@ _WORDS: dict[Problem, tuple[str, str]] = {
     Problem.WIFI_FAILED: (
         "Wi-Fi sync failed",
         "Cargo is kept."),  # why: the detail (wrong passphrase, captive portal), 3 lines of it
+    Problem.UPDATE_FAILED: (
+        "Update failed",
+        "Old system kept. Cargo is safe."),  # why: the detail (the helper's words)
 }
 
 

@@ -19,6 +19,8 @@ from courier.panel.views import (
     SessionView,
     StorageView,
     TransferView,
+    UpdateOfferView,
+    UpdatingView,
     View,
     WifiView,
     WipeCountdownView,
@@ -228,9 +230,44 @@ def _wiped(_view: WipedView) -> Image.Image:
     return image
 
 
+def _update_offer(view: UpdateOfferView) -> Image.Image:
+    image, draw = c.blank()
+    c.title(draw, "Update found")
+    versions = f"{view.current} -> {view.offered}" if view.current else f"New: {view.offered}"
+    if len(versions) > c.COLUMNS:  # the version offered matters most: keep it whole if it can
+        versions = f"-> {view.offered}"
+    c.text(draw, 0, 13, versions)
+    if view.source:
+        c.text(draw, 0, 24, f"from {view.source}")
+    draw.line((0, 38, c.WIDTH - 1, 38), fill=1)
+    c.text(draw, 0, 41, "Hold 2 s: install")
+    c.text(draw, 0, 52, "Press: not now")
+    return image
+
+
+def _updating(view: UpdatingView) -> Image.Image:
+    image, draw = c.blank()
+    y, rows = 13, 3
+    if view.percent is None:
+        c.title(draw, "Updating")
+    else:
+        percent = round(c.finite(view.percent, 0, 100))
+        c.title(draw, f"Updating{percent:>11}%")  # 20 columns: the title's room
+        c.bar(draw, 0, 14, c.WIDTH, percent / 100, height=9)
+        y, rows = 26, 2
+    lines = c.wrap(view.words, c.COLUMNS)
+    if len(lines) > rows:  # never silently cut: mark it
+        lines = [*lines[:rows - 1], c.fit(lines[rows - 1] + "~~")]
+    for row, line in enumerate(lines):
+        c.text(draw, 0, y + row * c.LINE, line)
+    c.text(draw, 0, 52, "Keep power on")
+    return image
+
+
 _RENDERERS: dict[type, Callable[[Any], Image.Image]] = {
     ReadyView: _ready, SessionView: _session, ClientsView: _clients, TransferView: _transfer,
     InternetView: _internet, WifiView: _wifi, StorageView: _storage, ClockView: _clock,
     ProblemView: _problem, NoticeView: _notice,
     WipeCountdownView: _wipe_countdown, WipingView: _wiping, WipedView: _wiped,
+    UpdateOfferView: _update_offer, UpdatingView: _updating,
 }

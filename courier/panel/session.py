@@ -3,9 +3,11 @@
 Everything that decides a transition lives in TABLE (courier.panel.session_table). The machine
 only refines an input event into a table key (a short press is PRESS_ONLINE with a wired uplink,
 else PRESS_WIFI when Wi-Fi uplinks are set and the hotspot may close, else PRESS_OFFLINE; a Tick
-is an IDLE_TIMEOUT once the hotspot has been idle long enough) and resolves symbolic targets: SAME
-(stay), REST (the idle state the current conditions call for), RESUME (back to what was going on
-before a wipe countdown) and SETTLE (REST in always-open mode, else SAME). Entering a state adds
+is an IDLE_TIMEOUT once the hotspot has been idle long enough; an UpdateOffered is a CONDITION)
+and resolves symbolic targets: SAME (stay), REST (the idle state the current conditions call for:
+an update offer first), RESUME (back to what was going on before a wipe countdown) and SETTLE
+(REST in always-open mode, else SAME). Table actions run before the target is resolved (a
+dismissed offer changes what REST means). Entering a state adds
 its entry actions: open or close the hotspot as the state requires, show its first screen, set
 its status LED pattern. Pairs missing from the table are ignored on purpose: hardware events
 arrive in any state.
@@ -30,6 +32,7 @@ from courier.panel.session_types import (
     CloseHotspot,
     Event,
     FaultChanged,
+    InstallUpdate,
     InternetSyncFinished,
     Kind,
     LongPress,
@@ -47,6 +50,8 @@ from courier.panel.session_types import (
     StopInternetSync,
     StorageChanged,
     Tick,
+    UpdateFinished,
+    UpdateOffered,
     UplinkChanged,
     WipeArmed,
     WipeCancelled,
@@ -92,6 +97,11 @@ class SessionMachine:
         self.sync_failed = False
         self.sync_running = False
         self.over_wifi = False  # the last sync started went over Wi-Fi
+        self.update_offer: str | None = None  # the system update version offered now
+        self.update_dismissed: str | None = None  # "not now" or failed: not shown until changed
+        self.update_failed = False
+        self.updating = False
+        self._installing: str | None = None  # the version the helper is installing
         self.screen_index = 0
         self.last_activity = 0.0
         self._resume = State.IDLE
@@ -106,6 +116,8 @@ class SessionMachine:
         """Return what the problem screen must explain, if anything."""
         if self.fault:
             return Problem.HARDWARE_FAULT
+        if self.update_failed:
+            return Problem.UPDATE_FAILED
         if self.sync_failed:
             return Problem.WIFI_FAILED if self.over_wifi else Problem.SYNC_FAILED
         if self.storage_full:
@@ -129,12 +141,12 @@ class SessionMachine:
         if transition is None:
             logger.debug("session: %s ignored in %s", kind, self.state)
             return []
-        target = self._resolve(transition.target)
+        done = [expanded for action in transition.actions for expanded in self._do(action)]
+        target = self._resolve(transition.target)  # after the actions: a dismissal counts
         actions: list[Action] = []
         if target is not self.state:
             actions.extend(self._hotspot_for(target))
-        for action in transition.actions:
-            actions.extend(self._do(action))
+        actions.extend(done)
         if target is not self.state:
             actions.extend(self._enter(target, now))
         return actions
@@ -150,7 +162,7 @@ class SessionMachine:
                 self.uplink = event.uplink
                 return Kind.POWER_ON
             case ShortPress():
-                self.sync_failed = False  # a press acknowledges a failed sync
+                self.sync_failed = self.update_failed = False  # a press acknowledges a failure
                 if self.uplink:
                     return Kind.PRESS_ONLINE
                 return Kind.PRESS_WIFI if self.settings.wifi_press else Kind.PRESS_OFFLINE
@@ -167,6 +179,14 @@ class SessionMachine:
             case NoWifiInRange():
                 self.sync_running = False
                 return Kind.NO_WIFI
+            case UpdateFinished():
+                return self._update_finished(event.ok)
+        self._condition(event)
+        return Kind.CONDITION
+
+    def _condition(self, event: Event) -> None:
+        """Record a changed condition (uplink, storage, clock, fault, update offer)."""
+        match event:
             case UplinkChanged():
                 self.uplink = event.up
             case StorageChanged():
@@ -175,7 +195,19 @@ class SessionMachine:
                 self.clock_trusted = event.trusted
             case FaultChanged():
                 self.fault = event.active
-        return Kind.CONDITION
+            case UpdateOffered():
+                if event.version != self.update_offer:  # withdrawn or changed: ask again
+                    self.update_dismissed = None
+                self.update_offer = event.version
+
+    def _update_finished(self, ok: bool) -> Kind | None:
+        """Record the end of an install (even during a wipe); return its kind."""
+        if not self.updating:
+            return None  # no install asked for: nothing to report
+        self.updating, self.update_failed = False, not ok
+        # Installed (rebooting into it) or failed: either way not offered again as it is.
+        self.update_dismissed, self._installing = self._installing, None
+        return Kind.UPDATE_DONE if ok else Kind.UPDATE_FAILED
 
     def _resolve(self, target: State | Go) -> State:
         """Turn a symbolic target into a state."""
@@ -186,6 +218,8 @@ class SessionMachine:
                 return State.HOTSPOT
             if self._resume in SYNCING and self.sync_running:
                 return self._resume
+            if self._resume is State.UPDATING and self.updating:
+                return State.UPDATING
             return self._rest()
         if target is Go.REST or (target is Go.SETTLE and self.settings.always_open):
             return self._rest()
@@ -195,7 +229,9 @@ class SessionMachine:
 
     def _rest(self) -> State:
         """Return the idle state the conditions call for (most urgent first)."""
-        if self.fault or self.sync_failed:
+        if self.update_offer is not None and self.update_offer != self.update_dismissed:
+            return State.UPDATE_OFFER  # a stick plugged in on purpose: ask about it now
+        if self.fault or self.sync_failed or self.update_failed:
             return State.ERROR
         if self.storage_full:
             return State.STORAGE_FULL
@@ -222,6 +258,14 @@ class SessionMachine:
         if action is Do.HOME_SCREEN:
             self.screen_index = 0
             return [ShowScreen(self.screen)]
+        if action is Do.DISMISS_UPDATE:
+            self.update_dismissed = self.update_offer
+            return []
+        if action is Do.INSTALL:
+            # UPDATE_OFFER is only ever entered (and left on any change) with an offer set.
+            assert self.update_offer is not None, "an install without an offer"
+            self.updating, self._installing = True, self.update_offer
+            return [InstallUpdate(self.update_offer)]
         assert not isinstance(action, Do)
         if isinstance(action, StartInternetSync | StartWifiSync | StopInternetSync):
             self.sync_running = not isinstance(action, StopInternetSync)

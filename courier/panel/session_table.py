@@ -29,10 +29,12 @@ class Go(Enum):
 
 
 class Do(Enum):
-    """Table actions that depend on the machine's screen cursor."""
+    """Table actions that depend on the machine's context (screen cursor, update offer)."""
 
     NEXT_SCREEN = "next_screen"  # long press: show the next screen of this state
     HOME_SCREEN = "home_screen"  # show this state's first screen again
+    INSTALL = "install"  # InstallUpdate(the version offered now)
+    DISMISS_UPDATE = "dismiss_update"  # "not now": the offer is not shown again until it changes
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ _WIPEABLE = (*REST_STATES, State.HOTSPOT, State.INTERNET_SYNC, State.WIFI_SYNC)
 SYNCING = (State.INTERNET_SYNC, State.WIFI_SYNC)
 _PRESSES = (Kind.PRESS_ONLINE, Kind.PRESS_OFFLINE, Kind.PRESS_WIFI)
 _SYNC = (StartInternetSync(),)
+_UPDATE = (State.UPDATE_OFFER, State.UPDATING)
 
 # (state, event kind) -> transition. Rest states behave alike: a press starts a sync.
 TABLE: dict[tuple[State, Kind], Transition] = {
@@ -88,6 +91,22 @@ TABLE: dict[tuple[State, Kind], Transition] = {
     (State.WIPING, Kind.WIPE_DONE): Transition(State.WIPED),
     **{(State.WIPED, press): Transition(Go.REST) for press in _PRESSES},
     (State.WIPED, Kind.CONDITION): Transition(Go.SAME),
+    # A system update offered (a stick plugged on purpose): hold to install, press for "not now".
+    (State.UPDATE_OFFER, Kind.CONDITION): Transition(Go.REST),  # withdrawn, or another version
+    (State.UPDATE_OFFER, Kind.LONG_PRESS): Transition(State.UPDATING, (Do.INSTALL,)),
+    **{(State.UPDATE_OFFER, press): Transition(Go.REST, (Do.DISMISS_UPDATE,))
+       for press in _PRESSES},
+    # The helper installs into the other slot: nothing stops it but the end (or a wipe).
+    (State.UPDATING, Kind.UPDATE_DONE): Transition(Go.SAME),  # "Restarting": the helper reboots
+    (State.UPDATING, Kind.UPDATE_FAILED): Transition(Go.REST),  # ERROR: "Update failed"
+    **{(State.UPDATING, press): Transition(Go.SAME, (Do.HOME_SCREEN,)) for press in _PRESSES},
+    (State.UPDATING, Kind.LONG_PRESS): Transition(Go.SAME),
+    (State.UPDATING, Kind.CONDITION): Transition(Go.SAME),
+    (State.UPDATING, Kind.CLIENT_ACTIVITY): Transition(Go.SAME),
+    # A courier at risk can always wipe: the install never touches the store.
+    **{(state, Kind.WIPE_ARMED): Transition(State.WIPE_COUNTDOWN) for state in _UPDATE},
+    (State.WIPE_COUNTDOWN, Kind.UPDATE_DONE): Transition(Go.SAME),  # remembered for RESUME
+    (State.WIPE_COUNTDOWN, Kind.UPDATE_FAILED): Transition(Go.SAME),
 }
 
 # Screens a long press cycles through; the first is shown on entry.
@@ -103,6 +122,8 @@ SCREENS: dict[State, tuple[Screen, ...]] = {
     State.WIPE_COUNTDOWN: (Screen.WIPE_COUNTDOWN,),
     State.WIPING: (Screen.WIPING,),
     State.WIPED: (Screen.WIPED,),
+    State.UPDATE_OFFER: (Screen.UPDATE_OFFER,),
+    State.UPDATING: (Screen.UPDATING,),
 }
 
 STATUS_LED: dict[State, LedPattern] = {
@@ -117,4 +138,6 @@ STATUS_LED: dict[State, LedPattern] = {
     State.WIPE_COUNTDOWN: LedPattern.FAST_BLINK,
     State.WIPING: LedPattern.FAST_BLINK,
     State.WIPED: LedPattern.OFF,
+    State.UPDATE_OFFER: LedPattern.DOUBLE_BLINK,  # attention: hold the button to install
+    State.UPDATING: LedPattern.FAST_BLINK,
 }

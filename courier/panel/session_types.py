@@ -18,6 +18,8 @@ class State(StrEnum):
     WIPE_COUNTDOWN = "wipe_countdown"
     WIPING = "wiping"
     WIPED = "wiped"
+    UPDATE_OFFER = "update_offer"  # a signed system update is offered: hold to install it
+    UPDATING = "updating"  # the update helper is installing it (then reboots into it)
 
 
 class Kind(StrEnum):
@@ -37,7 +39,9 @@ class Kind(StrEnum):
     SYNC_DONE = "sync_done"
     SYNC_FAILED = "sync_failed"
     NO_WIFI = "no_wifi"  # no known Wi-Fi network in range
-    CONDITION = "condition"  # storage, clock, fault or uplink changed
+    CONDITION = "condition"  # storage, clock, fault, uplink or update offer changed
+    UPDATE_DONE = "update_done"  # installed: the helper reboots into it
+    UPDATE_FAILED = "update_failed"  # not installed: the running system stays
 
 
 class Screen(StrEnum):
@@ -55,6 +59,8 @@ class Screen(StrEnum):
     WIPE_COUNTDOWN = "wipe_countdown"
     WIPING = "wiping"
     WIPED = "wiped"
+    UPDATE_OFFER = "update_offer"
+    UPDATING = "updating"
 
 
 class LedPattern(StrEnum):
@@ -77,6 +83,7 @@ class Problem(StrEnum):
     HARDWARE_FAULT = "hardware_fault"
     SYNC_FAILED = "sync_failed"
     WIFI_FAILED = "wifi_failed"  # a sync over Wi-Fi did not happen or failed
+    UPDATE_FAILED = "update_failed"  # a system update was not installed; the old one runs
 
 
 # ---- input events ----------------------------------------------------------------------------
@@ -170,9 +177,24 @@ class FaultChanged:
     active: bool
 
 
+@dataclass(frozen=True)
+class UpdateOffered:
+    """The system update offered changed (None: none any more, e.g. the stick was pulled)."""
+
+    version: str | None
+
+
+@dataclass(frozen=True)
+class UpdateFinished:
+    """The install ended: ok=True the helper reboots into it, ok=False the running system stays."""
+
+    ok: bool
+
+
 Event = (PowerOn | ShortPress | LongPress | WipeArmed | WipeCancelled | WipeConfirmed
          | WipeFinished | ClientActivity | Tick | InternetSyncFinished | NoWifiInRange
-         | UplinkChanged | StorageChanged | ClockChanged | FaultChanged)
+         | UplinkChanged | StorageChanged | ClockChanged | FaultChanged | UpdateOffered
+         | UpdateFinished)
 
 
 # ---- actions for the daemon ------------------------------------------------------------------
@@ -221,5 +243,12 @@ class SetStatusLed:
     pattern: LedPattern
 
 
+@dataclass(frozen=True)
+class InstallUpdate:
+    """Ask the update helper to install this offered version, then send UpdateFinished."""
+
+    version: str
+
+
 Action = (OpenHotspot | CloseHotspot | StartInternetSync | StartWifiSync | StopInternetSync
-          | WipeStore | ShowScreen | SetStatusLed)
+          | WipeStore | ShowScreen | SetStatusLed | InstallUpdate)

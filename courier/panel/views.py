@@ -137,6 +137,23 @@ class WipedView:
     """The store is wiped."""
 
 
+@dataclass(frozen=True)
+class UpdateOfferView:
+    """A signed system update is offered: from which version to which, and where it comes from."""
+
+    current: str  # the running courier version
+    offered: str
+    source: str  # "USB stick", "download"
+
+
+@dataclass(frozen=True)
+class UpdatingView:
+    """The update helper is installing: progress when known, what it is doing in words."""
+
+    percent: int | None
+    words: str
+
+
 View = (ReadyView | SessionView | ClientsView | TransferView | InternetView | WifiView
         | StorageView | ClockView | ProblemView | NoticeView | WipeCountdownView | WipingView
-        | WipedView)
+        | WipedView | UpdateOfferView | UpdatingView)

@@ -1,5 +1,6 @@
 """Privileged install of a bundle: signature checked by rauc, never an older version."""
 
+import configparser
 import json
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 
 RAUC = "/usr/bin/rauc"
+SYSTEM_CONF = Path("/etc/rauc/system.conf")
 
 
 class UpdateRefusedError(Exception):
@@ -47,12 +49,27 @@ def bundle_info(bundle: Path, rauc_args: tuple[str, ...] = ()) -> dict[str, obje
     return info
 
 
-def check_bundle(bundle: Path, running: str, rauc_args: tuple[str, ...] = ()) -> str:
+def check_bundle(bundle: Path, running: str, rauc_args: tuple[str, ...] = (),
+                 compatible: str | None = None) -> str:
     """Return the bundle's version once signature, compatibility and version are acceptable."""
     info = bundle_info(bundle, rauc_args)
+    found_for = str(info.get("compatible", ""))
+    if compatible is not None and found_for != compatible:
+        raise UpdateRefusedError(f"{bundle.name} is not compatible: made for {found_for[:60]!r}, "
+                                 f"this device is {compatible!r}")
     found = str(info.get("version", ""))
     check_not_older(found, running)
     return found
+
+
+def system_compatible(conf: Path = SYSTEM_CONF) -> str | None:
+    """Return this device's RAUC compatible string (None without a system.conf: not a device)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(conf.read_text())
+    except (OSError, configparser.Error):
+        return None
+    return parser.get("system", "compatible", fallback=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = Path(args[0])
     running = dist_version("relaynet-courier")
     try:
-        found = check_bundle(bundle, running)
+        found = check_bundle(bundle, running, compatible=system_compatible())
     except UpdateRefusedError as exc:
         print(f"courier-update: {exc}", file=sys.stderr)
         return 1

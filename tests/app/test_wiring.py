@@ -45,10 +45,11 @@ def test_every_action_is_handled_by_the_panel_loop() -> None:
 
 def test_every_status_field_has_one_writer_in_the_daemon() -> None:
     fields = {f.name for f in dataclasses.fields(DeviceStatus)}
-    # The first snapshot sets the device's name, Wi-Fi credentials and the settings still to fix
-    # (read from the boot partition at start: they never change while running).
+    # The first snapshot sets the device's name, Wi-Fi credentials, the running version and the
+    # settings still to fix (read from the boot partition at start: they never change while
+    # running; the update words join the notices at each refresh).
     first = {"device_name", "ssid", "passphrase", "effective_now", "clock_trusted",
-             "clock_source", "notices"}
+             "clock_source", "notices", "version"}
     writers: dict[str, list[str]] = {name: [] for name in fields}
     for path, tree in _trees(sorted(APP.glob("*.py"))).items():
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)

@@ -1,5 +1,6 @@
 """The pure pieces pumped together on the simulated board, as the daemon will do it."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from courier.app.panel_loop import PanelLoop
 from courier.clock import TrustedClock
 from courier.panel.button import ButtonClassifier, Gesture, session_event
 from courier.panel.leds import status_led_on
-from courier.panel.ports import BoardSettings
+from courier.panel.ports import Board, BoardSettings
 from courier.panel.present import DeviceStatus, view_for
 from courier.panel.qr import wifi_payload
 from courier.panel.screens import render
@@ -26,12 +27,13 @@ from courier.panel.session_types import (
     LongPress,
     OpenHotspot,
     PowerOn,
+    Problem,
     SetStatusLed,
     ShowScreen,
     State,
     Tick,
 )
-from courier.panel.views import View
+from courier.panel.views import ProblemView, UpdateOfferView, View
 from hw.sim.display import SimDisplay
 from hw.sim.parts import SimButton, SimLed
 
@@ -202,3 +204,96 @@ def test_a_button_held_down_past_every_gesture_is_a_fault_until_released(tmp_pat
         assert not loop._faults
     asyncio.run(scenario())
     board.close()
+
+
+OFFERED = replace(STATUS, version="0.1.0", update_offer="0.1.1", update_source="USB stick")
+
+
+def update_loop(tmp_path: Path, board: Board, install: panel_loop.InstallHook) -> PanelLoop:
+    """Return a panel loop with a trusted clock whose status offers 0.1.1 from a USB stick."""
+    async def nothing() -> None:
+        return None
+
+    async def no_sync() -> bool:
+        return False
+    clock = TrustedClock(tmp_path)
+    clock.observe_network(datetime(2026, 11, 24, tzinfo=UTC), 0.0)
+    return PanelLoop(board, SessionMachine(SessionSettings()), clock, OFFERED,
+                     lambda status: status, open_hotspot=nothing, close_hotspot=nothing,
+                     internet_sync=no_sync, stop_sync=nothing, wipe=nothing,
+                     activity=lambda: 0.0, install_update=install)
+
+
+@pytest.mark.timeout(30)
+def test_an_offered_update_is_installed_by_holding_the_button(tmp_path: Path) -> None:
+    import asyncio  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    board = hw.open_board("sim", BoardSettings())
+    display, button = board.display, board.button
+    assert isinstance(display, SimDisplay) and isinstance(button, SimButton)
+    asked: list[str] = []
+
+    async def refused(version: str) -> bool:
+        asked.append(version)
+        return False
+
+    async def until(done: Callable[[], bool]) -> None:
+        async def poll() -> None:
+            while not done():
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(poll(), 10)  # fail fast, not at the test's timeout
+
+    async def scenario() -> None:
+        loop = update_loop(tmp_path, board, refused)
+        running = asyncio.create_task(loop.run())
+        await until(lambda: loop.machine.state is State.UPDATE_OFFER)
+        await until(lambda: display.last is not None and display.last.tobytes() == render(
+            UpdateOfferView("0.1.0", "0.1.1", "USB stick")).tobytes())
+        now = time.monotonic()  # held 2 s, released just now: a long press
+        button.tap(now - 2.0, 2.0)
+        await until(lambda: loop.machine.state is State.ERROR)
+        assert asked == ["0.1.1"] and loop.machine.problem is Problem.UPDATE_FAILED
+        await until(lambda: display.last is not None and display.last.tobytes() == render(
+            ProblemView(Problem.UPDATE_FAILED)).tobytes())
+        await asyncio.sleep(0.3)  # the same offer is not shown again (dismissed when it failed)
+        assert loop.machine.state is State.ERROR
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    asyncio.run(scenario())
+    board.close()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("outcome", ["raises", "default"])
+def test_an_install_hook_that_fails_or_is_missing_is_a_failed_update(
+        tmp_path: Path, outcome: str) -> None:
+    import asyncio  # noqa: PLC0415
+
+    board = hw.open_board("sim", BoardSettings())
+
+    async def broken(_version: str) -> bool:
+        raise OSError("no helper socket")
+
+    async def scenario() -> None:
+        loop = update_loop(tmp_path, board, broken)
+        if outcome == "default":
+            loop._install_update = panel_loop._no_updater
+        await loop.feed(PowerOn(clock_trusted=True))
+        await loop._tick()
+        assert loop.machine.state is State.UPDATE_OFFER
+        await loop.feed(LongPress())
+        await until_idle(loop)
+        assert state_of(loop.machine) is State.ERROR
+        assert loop.machine.problem is Problem.UPDATE_FAILED
+    asyncio.run(scenario())
+    board.close()
+
+
+async def until_idle(loop: PanelLoop) -> None:
+    """Wait until the loop's background tasks (syncs, installs) are done."""
+    import asyncio  # noqa: PLC0415
+
+    while loop._tasks:
+        await asyncio.gather(*loop._tasks)

@@ -2,7 +2,9 @@
 # Runs inside the booted SD image as root (systemd.run) for tests/image/update_run.py, one boot of
 # an A/B update at a time; the stage comes on the read-only probe disk with this file. Reports
 # "SMOKE ..." lines on the console; the host delivers cargo when it reads "SMOKE serving".
-#   install STICK_FILE: report, take cargo, install the bundle from the USB stick, trial reboot
+#   install VERSION: report, take cargo, wait for the update helper to offer VERSION from the USB
+#          stick, confirm it as the daemon does (over the helper's socket, as user courier);
+#          the helper installs and reboots into the trial
 #   trial: wait for courier-update-health, report, take cargo, then power off (or, once the
 #          health check gives up on the trial, let it reboot)
 #   final: report and power off
@@ -41,6 +43,27 @@ report() {
     say "keys tls-sha256=$(sha256sum < /var/lib/courier/keys/tls.crt | cut -c1-16) store-key=$(stat -c '%i:%Y' /var/lib/courier/keys/store.key)"
     say "stored-count $(stored | json_field cargo_to_internet)"
 }
+# The update helper's status file, one field (offer: "VERSION SOURCE"; refused: "a|b").
+helper_field() {
+    /opt/courier/venv/bin/python -c 'import json, sys
+s = json.load(open("/run/courier-update/status.json"))
+o = s["offer"]
+print({"offer": o and "%s %s" % (o["version"], o["source"]), "refused": "|".join(s["refused"]),
+       "state": s["state"], "words": s["words"],
+       "progress": "%s%% %s" % (s["percent"], s["words"])}[sys.argv[1]] or "")' "$1" 2>/dev/null
+}
+offered() { [ "$(helper_field offer)" = "$1 usb" ]; }
+ASK_INSTALL='import asyncio, json, sys
+from pathlib import Path
+from courier.app.control import ask
+answer = asyncio.run(ask(Path("/run/courier-update/control.sock"),
+                         {"command": "install", "version": sys.argv[1]}, lambda _p: None))
+print(json.dumps(answer))'
+# What the daemon said about updates (the panel's words: trying, updated, failed).
+courier_words() {
+    journalctl -b -u courier.service -o cat --no-pager | grep -E 'update: ' \
+        | sed 's/^/SMOKE-LOG courier: /'
+}
 stage=$(cat /mnt/stage)
 set -- $stage
 settle() { wait_for 600 settled || say "warning: jobs queued: $(systemctl list-jobs --no-legend | xargs)"; }
@@ -53,24 +76,26 @@ install)
     say "serving"
     wait_for 600 has_cargo $((have + 2)) || say "no cargo arrived"
     say "stored-count $(stored | json_field cargo_to_internet)"
-    # The USB stick: the first partition of the usb-storage disk (a vfat stick, by its label).
-    wait_for 60 test -e /dev/disk/by-label/COURIERUSB
-    mkdir -p /run/stick && mount -o ro /dev/disk/by-label/COURIERUSB /run/stick
-    if [ -n "${3:-}" ]; then
-        /opt/courier/venv/bin/python -m courier.update.install "/run/stick/$3" > /run/refused.log 2>&1
-        say "refused code=$?"
-        tail -n 4 /run/refused.log | sed 's/^/SMOKE-LOG refused: /'
-    fi
+    # The USB stick was plugged in before boot: the update helper (courier-update.service)
+    # found it, mounted it read-only, checked its bundles and offers the newest good one.
+    wait_for 300 offered "$2" || say "warning: no offer of $2: $(cat /run/courier-update/status.json 2>&1)"
+    say "offer $(helper_field offer)"
+    helper_field refused | tr '|' '\n' | sed 's/^/SMOKE-LOG refused: /'
+    # The courier's long press on the update screen: the daemon (user courier) asks the helper
+    # to install the version it showed. The helper installs, then reboots into the trial.
     started=$(date +%s.%N)
-    /opt/courier/venv/bin/python -m courier.update.install "/run/stick/$2" > /run/install.log 2>&1
-    code=$?
-    say "install code=$code seconds=$(echo "$(date +%s.%N) $started" | awk '{printf "%.1f", $1 - $2}')"
-    grep -v '^ *[0-9]*%' /run/install.log | tail -n 12 | sed 's/^/SMOKE-LOG install: /'
+    runuser -u courier -- /opt/courier/venv/bin/python -c "$ASK_INSTALL" "$2" > /run/ask.log 2>&1 &
+    last=""
+    until [ "$(helper_field state)" = rebooting ] || [ "$(helper_field state)" = failed ]; do
+        now=$(helper_field progress)
+        [ "$now" != "$last" ] && echo "SMOKE-LOG progress: $now" && last=$now
+        sleep 1
+    done
+    say "install state=$(helper_field state) seconds=$(echo "$(date +%s.%N) $started" | awk '{printf "%.1f", $1 - $2}') words=$(helper_field words)"
     say "after-install $(boot_files)"
-    umount /run/stick
-    sync
-    # The firmware's one-shot trial boot: the kernel passes "0 tryboot" on to it.
-    if [ "$code" = 0 ]; then systemctl reboot "0 tryboot"; else systemctl poweroff; fi
+    # The helper reboots with "0 tryboot" after a pause; a failed install leaves us to stop.
+    [ "$(helper_field state)" = failed ] && { sed 's/^/SMOKE-LOG ask: /' /run/ask.log; systemctl poweroff; }
+    sleep 600
     exit 0
     ;;
 trial)
@@ -96,12 +121,15 @@ trial)
     say "serving"
     wait_for 600 has_cargo $((have + 2)) || say "no cargo arrived"
     say "stored-count $(stored | json_field cargo_to_internet)"
+    courier_words
     say "done"
     systemctl poweroff
     ;;
 *)
     settle
     report
+    wait_for 300 test "$(prop courier.service ActiveState)" = active
+    courier_words
     say "rauc $(rauc status --output-format=json 2>/dev/null | /opt/courier/venv/bin/python -c 'import json, sys; s = json.load(sys.stdin); print("booted=%s boot_primary=%s" % (s["booted"], s["boot_primary"]))')"
     say "done"
     systemctl poweroff

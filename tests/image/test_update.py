@@ -53,6 +53,12 @@ def foreign_bundle(version: str, work: Path) -> Path:
     return make_bundle(root, version, work / f"courier-{version}-other-ca.raucb", keys)
 
 
+def bump(version: str) -> str:
+    """Return the next patch version: 0.1.1 -> 0.1.2."""
+    major_minor, _, patch = version.rpartition(".")
+    return f"{major_minor}.{int(patch) + 1}"
+
+
 def broken_root(root: Path, work: Path) -> Path:
     """Return a copy of `root` whose courier executable exits with an error (debugfs -w)."""
     copy = work / "broken.root.ext4"
@@ -71,7 +77,10 @@ def broken_root(root: Path, work: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def bundles() -> Iterator[tuple[Path, Path, Path, str]]:
-    """The newer build's bundle, the broken one, one from another CA, and the newer version."""
+    """The newer build's bundle, the broken one, one from another CA, and the newer version.
+
+    The broken bundle says it is one version newer still (the helper offers only newer ones).
+    """
     need_image()
     if not NEXT_ROOT.exists() or not (KEYS / "signing.key").exists():
         pytest.skip(f"no newer build at {NEXT_ROOT} or no keys in {KEYS}: see this module's doc")
@@ -85,8 +94,8 @@ def bundles() -> Iterator[tuple[Path, Path, Path, str]]:
         work = Path(folder)
         foreign = foreign_bundle(version, work)
         good = make_bundle(NEXT_ROOT, version, work / f"courier-{version}.raucb")
-        broken = make_bundle(broken_root(NEXT_ROOT, work), version,
-                             work / f"courier-{version}-broken.raucb")
+        broken = make_bundle(broken_root(NEXT_ROOT, work), bump(version),
+                             work / f"courier-{bump(version)}-broken.raucb")
         (work / "broken.root.ext4").unlink()
         yield good, broken, foreign, version
 
@@ -99,8 +108,8 @@ def boots(bundles: tuple[Path, Path, Path, str]) -> list[Boot]:
         pytest.skip(reason)
     if not node_available():
         pytest.skip("Node packages missing: run scripts/setup --test")
-    good, broken, foreign, _ = bundles
-    done = run_update(Path(IMAGE), good, broken, foreign)
+    good, broken, foreign, version = bundles
+    done = run_update(Path(IMAGE), good, broken, foreign, (version, bump(version)))
     image = Path(IMAGE).resolve()
     print(f"FIGURES bundle={good.stat().st_size} broken={broken.stat().st_size} "
           f"image={image.stat().st_size} image_xz={image.with_suffix('.img.xz').stat().st_size} "
@@ -123,10 +132,14 @@ def test_slot_a_takes_cargo_and_installs_the_newer_bundle_from_the_stick(
     assert first.smoke["slot"].startswith("A root=/dev/vda2"), first.console_tail[-60:]
     assert first.smoke["update-ca"] == "test"
     assert _acked(first)
-    assert first.smoke["refused"] == "code=1", first.logs
-    assert any(f"courier-update: courier-{bundles[3]}-other-ca.raucb refused:" in line
-               for line in first.logs), first.logs
-    assert first.smoke["install"].startswith("code=0 "), first.logs
+    # The update helper found the stick, refused the other CA's bundle, offered the good one.
+    assert first.smoke["offer"] == f"{bundles[3]} usb", first.smoke
+    assert f"refused: courier-{bundles[3]}-other-ca.raucb: not signed by this fleet's key" \
+        in first.logs, first.logs
+    # Confirmed over the helper's socket as the daemon's user; rauc's progress was published.
+    assert first.smoke["install"].startswith("state=rebooting "), first.logs
+    assert first.smoke["install"].endswith(f"words=Restarting into {bundles[3]}")
+    assert any(line.startswith("progress: ") and "%" in line for line in first.logs)
     assert first.smoke["after-install"].startswith("config=slot-a/ tryboot=slot-b/")
     assert first.tryboot_requested
 
@@ -138,6 +151,10 @@ def test_the_trial_of_slot_b_is_committed_with_cargo_and_keys_kept(
     assert trial.trial and trial.smoke["slot"].startswith("B root=/dev/vda3"), trial.logs
     assert trial.smoke["health"] == "success"
     assert any("update committed: slot B is now the system" in line for line in trial.logs)
+    # The daemon's words for the panel: trying the new version, then updated once committed.
+    said = [line for line in trial.logs if line.startswith("courier: ")]
+    assert any(f"update: Trying new version {bundles[3]}" in line for line in said), said
+    assert any(f"update: Updated to {bundles[3]}" in line for line in said), said
     assert trial.smoke["version"] == bundles[3] != first.smoke["version"]
     assert trial.smoke["boot-files"].startswith("config=slot-b/ tryboot=none")
     assert trial.smoke["keys"] == first.smoke["keys"]  # same TLS certificate, same store key file
@@ -150,6 +167,7 @@ def test_a_bundle_whose_courier_fails_is_rolled_back(
         boots: list[Boot], bundles: tuple[Path, Path, Path, str]) -> None:
     install, trial, after = boots[2], boots[3], boots[4]
     assert install.smoke["slot"].startswith("B ") and install.tryboot_requested
+    assert install.smoke["offer"] == f"{bump(bundles[3])} usb", install.smoke
     assert install.smoke["after-install"].startswith("config=slot-b/ tryboot=slot-a/")
     assert trial.trial and trial.smoke["slot"].startswith("A "), trial.console_tail[-60:]
     assert "done" not in trial.smoke and not trial.tryboot_requested
@@ -161,3 +179,5 @@ def test_a_bundle_whose_courier_fails_is_rolled_back(
     assert after.smoke["stored-count"] == install.smoke["stored-count"] == "6"
     assert after.smoke["keys"] == install.smoke["keys"]
     assert after.smoke["rauc"] == "booted=B boot_primary=rootfs.1"
+    said = [line for line in after.logs if line.startswith("courier: ")]
+    assert any(f"update: Update failed, kept {bundles[3]}" in line for line in said), after.logs

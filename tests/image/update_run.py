@@ -57,6 +57,7 @@ def make_card(image: Path, work: Path) -> Path:
 
 def usb_stick(bundles: list[Path], work: Path) -> Path:
     """Return a FAT disk image labelled COURIERUSB holding the bundles (mkfs.vfat + mcopy)."""
+    work.mkdir(parents=True, exist_ok=True)
     stick = work / "stick.img"
     size = sum(b.stat().st_size for b in bundles) + (64 << 20)
     with stick.open("wb") as disk:
@@ -114,8 +115,11 @@ def run_boot(card: Path, stick: Path, work: Path, phone: Netns, stage: str, *,
             print(line, flush=True)
             if TRYBOOT.search(line):
                 boot.tryboot_requested = True
-            if line.startswith("SMOKE-LOG "):
-                boot.logs.append(line.removeprefix("SMOKE-LOG "))
+            # Anywhere in the line: systemd's "A start job is running" status is written without
+            # a newline while the guest's own start job runs, so a line may begin with it.
+            logged = re.search(r"SMOKE-LOG (.*)$", line)
+            if logged:
+                boot.logs.append(logged.group(1))
                 continue
             found = re.search(r"SMOKE (\S+) ?(.*)$", line)
             if not found:
@@ -134,11 +138,12 @@ def run_boot(card: Path, stick: Path, work: Path, phone: Netns, stage: str, *,
     return boot
 
 
-def run_update(image: Path, good: Path, broken: Path, foreign: Path) -> list[Boot]:
-    """Slot A takes cargo, refuses `foreign`, installs `good`; its trial commits; then `broken`
-    fails its trial.
+def run_update(image: Path, good: Path, broken: Path, foreign: Path,
+               versions: tuple[str, str]) -> list[Boot]:
+    """Slot A takes cargo, is offered `good` from a stick also holding `foreign` (refused), and
+    installs it; its trial commits; then `broken` (on a second stick) fails its trial.
 
-    Returns the four boots: A installing, the new slot on trial (committed), the broken trial,
+    Returns the boots: A installing, the new slot on trial (committed), the broken trial,
     and the boot after it (the slot that was running).
     """
     boots: list[Boot] = []
@@ -148,11 +153,12 @@ def run_update(image: Path, good: Path, broken: Path, foreign: Path) -> list[Boo
     try:
         phone.run("ip", "addr", "add", f"{HOTSPOT_ADDRESS}/32", "dev", "lo")
         card = make_card(image, with_work)
-        stick = usb_stick([good, broken, foreign], with_work)
+        first = usb_stick([good, foreign], with_work / "first")
+        second = usb_stick([broken], with_work / "second")
         trial = False
-        stages = (f"install {good.name} {foreign.name}", "trial", f"install {broken.name}",
-                  "trial", "final")
-        for stage in stages:
+        stages = ((f"install {versions[0]}", first), ("trial", first),
+                  (f"install {versions[1]}", second), ("trial", second), ("final", second))
+        for stage, stick in stages:
             if stage == "trial" and not trial:
                 break  # the install did not ask for a trial boot: nothing more to see
             boot = run_boot(card, stick, with_work, phone, stage, trial=trial)

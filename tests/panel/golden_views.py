@@ -16,6 +16,8 @@ from courier.panel.views import (
     SessionView,
     StorageView,
     TransferView,
+    UpdateOfferView,
+    UpdatingView,
     View,
     WifiView,
     WipeCountdownView,
@@ -69,6 +71,9 @@ GOLDEN: dict[str, View] = {
     "wipe_ready": WipeCountdownView(remaining=0.0, total=5.0, ready=True),
     "wiping": WipingView(),
     "wiped": WipedView(),
+    "update_offer": UpdateOfferView("0.1.0", "0.1.1", "USB stick"),
+    "updating": UpdatingView(42, "Installing 0.1.1"),
+    "updating_restart": UpdatingView(None, "Restarting into 0.1.1"),
 }
 
 # What the running daemon shows in tests/app/test_daemon_screens.py (two official JS clients in a

@@ -48,3 +48,17 @@ def test_the_wifi_uplink_words_reach_the_wifi_screen() -> None:
 
     status = replace(STATUS, wifi="Joining Office")
     assert view_for(Screen.WIFI, status) == WifiView("Joining Office")
+
+
+def test_the_update_fields_reach_the_update_screens() -> None:
+    from dataclasses import replace  # noqa: PLC0415
+
+    from courier.panel.views import UpdateOfferView, UpdatingView  # noqa: PLC0415
+
+    status = replace(STATUS, version="0.1.0", update_offer="0.1.1", update_source="USB stick",
+                     update_percent=42, update_words="Installing 0.1.1")
+    assert view_for(Screen.UPDATE_OFFER, status) == UpdateOfferView("0.1.0", "0.1.1",
+                                                                    "USB stick")
+    assert view_for(Screen.UPDATING, status) == UpdatingView(42, "Installing 0.1.1")
+    status = replace(status, problem=Problem.UPDATE_FAILED, problem_detail="bad signature")
+    assert view_for(Screen.PROBLEM, status) == ProblemView(Problem.UPDATE_FAILED, "bad signature")

@@ -22,6 +22,7 @@ from courier.panel.session_types import (
     CloseHotspot,
     Event,
     FaultChanged,
+    InstallUpdate,
     InternetSyncFinished,
     Kind,
     LongPress,
@@ -39,6 +40,8 @@ from courier.panel.session_types import (
     StopInternetSync,
     StorageChanged,
     Tick,
+    UpdateFinished,
+    UpdateOffered,
     UplinkChanged,
     WipeArmed,
     WipeCancelled,
@@ -48,6 +51,7 @@ from courier.panel.session_types import (
 )
 
 IDLE_CLOSE = 600.0
+OFFER = "0.1.1"
 
 
 def state_of(machine: SessionMachine) -> State:
@@ -59,6 +63,10 @@ def machine_in(state: State, *, always_open: bool = False) -> SessionMachine:
     """Return a machine put in `state` with all conditions good."""
     machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open))
     machine.handle(PowerOn(clock_trusted=True), 0.0)
+    if state in (State.UPDATE_OFFER, State.UPDATING):
+        machine.handle(UpdateOffered(OFFER), 0.0)
+    if state is State.UPDATING:
+        machine.handle(LongPress(), 0.0)
     machine.state = state
     machine.hotspot_open = state is State.HOTSPOT or always_open
     return machine
@@ -73,6 +81,8 @@ def event_for(kind: Kind, machine: SessionMachine) -> tuple[Event, float]:
     if kind is Kind.PRESS_WIFI:
         machine.uplink = False
         machine.settings = replace(machine.settings, wifi_uplink=True)
+    if kind in (Kind.UPDATE_DONE, Kind.UPDATE_FAILED):
+        machine.updating = True  # an install was asked for (before a wipe countdown, say)
     events: dict[Kind, Event] = {
         Kind.POWER_ON: PowerOn(clock_trusted=True), Kind.PRESS_ONLINE: ShortPress(),
         Kind.PRESS_OFFLINE: ShortPress(), Kind.LONG_PRESS: LongPress(),
@@ -83,13 +93,16 @@ def event_for(kind: Kind, machine: SessionMachine) -> tuple[Event, float]:
         Kind.SYNC_FAILED: InternetSyncFinished(ok=False), Kind.PRESS_WIFI: ShortPress(),
         Kind.NO_WIFI: NoWifiInRange(),
         Kind.CONDITION: StorageChanged(full=True),
+        Kind.UPDATE_DONE: UpdateFinished(ok=True), Kind.UPDATE_FAILED: UpdateFinished(ok=False),
     }
     return events[kind], IDLE_CLOSE + 1
 
 
 def expected_rest(machine: SessionMachine) -> State:
     """Independent statement of which idle state the conditions call for."""
-    if machine.fault or machine.sync_failed:
+    if machine.update_offer not in (None, machine.update_dismissed):
+        return State.UPDATE_OFFER
+    if machine.fault or machine.sync_failed or machine.update_failed:
         return State.ERROR
     if machine.storage_full:
         return State.STORAGE_FULL
@@ -112,7 +125,11 @@ def test_every_table_entry(key: tuple[State, Kind], transition: Transition) -> N
     else:
         assert state_of(machine) is transition.target
     for action in transition.actions:
-        if not isinstance(action, Do):
+        if action is Do.INSTALL:
+            assert InstallUpdate(OFFER) in actions and machine.updating
+        elif action is Do.DISMISS_UPDATE:
+            assert machine.update_dismissed == OFFER
+        elif not isinstance(action, Do):
             assert action in actions
     if machine.state is not state:
         assert ShowScreen(SCREENS[machine.state][0]) in actions
@@ -341,7 +358,9 @@ EVENTS = st.sampled_from([
     ClientActivity(), Tick(), InternetSyncFinished(ok=True), InternetSyncFinished(ok=False),
     NoWifiInRange(), UplinkChanged(up=True), UplinkChanged(up=False), StorageChanged(full=True),
     StorageChanged(full=False), ClockChanged(trusted=True), ClockChanged(trusted=False),
-    FaultChanged(active=True), FaultChanged(active=False)])
+    FaultChanged(active=True), FaultChanged(active=False), UpdateOffered(OFFER),
+    UpdateOffered("0.2.0"), UpdateOffered(None), UpdateFinished(ok=True),
+    UpdateFinished(ok=False)])
 
 
 @settings(max_examples=150, deadline=None)
@@ -362,3 +381,163 @@ def test_hotspot_actions_always_balance(always_open: bool, wifi: bool,
             assert open_now
         if machine.state is State.WIFI_SYNC:
             assert not open_now  # access point and client never at once on one radio
+        if machine.state is State.UPDATE_OFFER:  # never an offer the courier said no to
+            assert machine.update_offer not in (None, machine.update_dismissed)
+
+
+# ---- system updates --------------------------------------------------------------------------
+
+def update_offer_of(machine: SessionMachine) -> str | None:
+    # Read through a call: mypy would keep `machine.update_offer` narrowed across `handle`.
+    return machine.update_offer
+
+
+@pytest.mark.parametrize("rest", [State.IDLE, State.ERROR, State.STORAGE_FULL])
+def test_an_offer_is_shown_at_once_from_a_rest_state(rest: State) -> None:
+    machine = machine_in(State.IDLE)
+    conditions: dict[State, Event] = {
+        State.IDLE: ClockChanged(trusted=True), State.ERROR: FaultChanged(active=True),
+        State.STORAGE_FULL: StorageChanged(full=True)}
+    machine.handle(conditions[rest], 1.0)
+    assert state_of(machine) is rest
+    assert machine.handle(UpdateOffered(OFFER), 2.0) == [
+        ShowScreen(Screen.UPDATE_OFFER), SetStatusLed(STATUS_LED[State.UPDATE_OFFER])]
+    assert state_of(machine) is State.UPDATE_OFFER
+    machine.handle(UpdateOffered(None), 3.0)  # the stick was pulled: back to what it was
+    assert state_of(machine) is rest
+
+
+def test_a_hotspot_session_is_not_interrupted_by_an_offer() -> None:
+    machine = machine_in(State.HOTSPOT)
+    assert machine.handle(UpdateOffered(OFFER), 1.0) == []
+    assert state_of(machine) is State.HOTSPOT and machine.hotspot_open
+    actions = machine.handle(ShortPress(), 2.0)  # the session ends: now the offer
+    assert actions[:2] == [CloseHotspot(), ShowScreen(Screen.UPDATE_OFFER)]
+    assert state_of(machine) is State.UPDATE_OFFER
+
+
+def test_a_sync_is_not_interrupted_by_an_offer_shown_when_it_ends() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UplinkChanged(up=True), 0.0)
+    machine.handle(ShortPress(), 1.0)
+    assert machine.handle(UpdateOffered(OFFER), 2.0) == []
+    assert state_of(machine) is State.INTERNET_SYNC
+    machine.handle(InternetSyncFinished(ok=False), 3.0)
+    assert state_of(machine) is State.UPDATE_OFFER  # the offer first, the failure after it
+    machine.handle(ShortPress(), 4.0)  # "not now" acknowledges the failed sync too
+    assert state_of(machine) is State.IDLE
+
+
+def test_a_long_press_installs_the_version_offered() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered("0.1.0"), 1.0)
+    machine.handle(UpdateOffered(OFFER), 2.0)  # another stick: the newest offer counts
+    assert machine.handle(LongPress(), 3.0) == [
+        InstallUpdate(OFFER), ShowScreen(Screen.UPDATING),
+        SetStatusLed(STATUS_LED[State.UPDATING])]
+    assert state_of(machine) is State.UPDATING and machine.updating
+    # Nothing the courier does (or the conditions) stops the install; a press shows it again.
+    assert machine.handle(ShortPress(), 4.0) == [ShowScreen(Screen.UPDATING)]
+    assert machine.handle(LongPress(), 5.0) == []
+    assert machine.handle(StorageChanged(full=True), 6.0) == []
+    assert machine.handle(UpdateOffered(None), 7.0) == []
+    assert machine.handle(ClientActivity(), 8.0) == []
+    assert state_of(machine) is State.UPDATING
+    assert machine.handle(UpdateFinished(ok=True), 9.0) == []  # "Restarting": it reboots
+    assert state_of(machine) is State.UPDATING and not machine.updating
+
+
+def test_not_now_dismisses_the_offer_until_it_is_withdrawn_and_made_again() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER), 1.0)
+    actions = machine.handle(ShortPress(), 2.0)
+    assert StartInternetSync() not in actions and OpenHotspot() not in actions
+    assert state_of(machine) is State.IDLE and machine.update_dismissed == OFFER
+    machine.handle(StorageChanged(full=False), 3.0)  # any condition: still not shown
+    assert state_of(machine) is State.IDLE
+    machine.handle(ShortPress(), 4.0)  # a press syncs as before; the offer stays dismissed
+    assert state_of(machine) is State.HOTSPOT
+    machine.handle(ShortPress(), 5.0)
+    assert state_of(machine) is State.IDLE
+    machine.handle(UpdateOffered(None), 6.0)  # the stick pulled ...
+    machine.handle(UpdateOffered(OFFER), 7.0)  # ... and plugged again: asked again
+    assert state_of(machine) is State.UPDATE_OFFER
+    machine.handle(ShortPress(), 8.0)
+    machine.handle(UpdateOffered("0.2.0"), 9.0)  # another version: asked about it
+    assert state_of(machine) is State.UPDATE_OFFER
+
+
+def test_a_failed_install_shows_the_problem_and_is_not_offered_again() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER), 1.0)
+    machine.handle(LongPress(), 2.0)
+    actions = machine.handle(UpdateFinished(ok=False), 3.0)
+    assert actions == [ShowScreen(Screen.PROBLEM), SetStatusLed(STATUS_LED[State.ERROR])]
+    assert state_of(machine) is State.ERROR and machine.problem is Problem.UPDATE_FAILED
+    assert machine.update_dismissed == OFFER and update_offer_of(machine) == OFFER
+    machine.handle(FaultChanged(active=True), 4.0)
+    assert problem_of(machine) is Problem.HARDWARE_FAULT  # a broken part comes first
+    machine.handle(FaultChanged(active=False), 5.0)
+    machine.handle(ShortPress(), 6.0)  # acknowledged like a failed sync (and a session opens)
+    assert problem_of(machine) is None and state_of(machine) is State.HOTSPOT
+
+
+def test_a_courier_can_wipe_from_the_offer() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER), 1.0)
+    machine.handle(WipeArmed(), 2.0)
+    assert state_of(machine) is State.WIPE_COUNTDOWN
+    assert ShowScreen(Screen.UPDATE_OFFER) in machine.handle(WipeCancelled(), 3.0)
+    machine.handle(WipeArmed(), 4.0)
+    assert machine.handle(WipeConfirmed(), 5.0)[:2] == [StopInternetSync(), WipeStore()]
+    assert state_of(machine) is State.WIPING
+
+
+def test_a_courier_can_wipe_during_an_install_and_a_cancel_resumes_it() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER), 1.0)
+    machine.handle(LongPress(), 2.0)
+    machine.handle(WipeArmed(), 3.0)
+    assert state_of(machine) is State.WIPE_COUNTDOWN
+    assert ShowScreen(Screen.UPDATING) in machine.handle(WipeCancelled(), 4.0)
+    assert state_of(machine) is State.UPDATING
+    machine.handle(WipeArmed(), 5.0)
+    assert machine.handle(UpdateFinished(ok=False), 6.0) == []  # recorded, countdown kept
+    assert state_of(machine) is State.WIPE_COUNTDOWN and not machine.updating
+    machine.handle(WipeCancelled(), 7.0)
+    assert state_of(machine) is State.ERROR and machine.problem is Problem.UPDATE_FAILED
+    machine.handle(WipeArmed(), 8.0)
+    machine.handle(WipeConfirmed(), 9.0)
+    assert state_of(machine) is State.WIPING  # the wipe goes on whatever the install does
+
+
+def test_an_install_ending_during_a_wipe_changes_nothing() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER), 1.0)
+    machine.handle(LongPress(), 2.0)
+    machine.handle(WipeArmed(), 3.0)
+    machine.handle(WipeConfirmed(), 4.0)
+    assert machine.handle(UpdateFinished(ok=True), 5.0) == []
+    assert state_of(machine) is State.WIPING and not machine.updating
+
+
+def test_always_open_keeps_the_hotspot_open_for_an_offer_and_an_install() -> None:
+    machine = SessionMachine(SessionSettings(IDLE_CLOSE, always_open=True))
+    machine.handle(PowerOn(clock_trusted=True), 0.0)
+    actions = machine.handle(UpdateOffered(OFFER), 1.0)
+    assert state_of(machine) is State.UPDATE_OFFER and machine.hotspot_open
+    assert CloseHotspot() not in actions
+    actions = machine.handle(LongPress(), 2.0)
+    assert InstallUpdate(OFFER) in actions and CloseHotspot() not in actions
+    assert state_of(machine) is State.UPDATING and machine.hotspot_open
+    actions = machine.handle(UpdateFinished(ok=False), 3.0)
+    assert state_of(machine) is State.ERROR and machine.hotspot_open
+    assert CloseHotspot() not in actions
+    machine.handle(ShortPress(), 4.0)
+    assert state_of(machine) is State.HOTSPOT
+
+
+def test_an_install_end_without_an_install_is_ignored() -> None:
+    machine = machine_in(State.IDLE)
+    assert machine.handle(UpdateFinished(ok=False), 1.0) == []
+    assert machine.problem is None

@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import REPO
 
 UNITS = ("courier.service", "courier-net.service", "courier-firstboot.service",
-         "courier-growdata.service", "courier-settings.service")
+         "courier-growdata.service", "courier-settings.service", "courier-update.service",
+         "courier-update-health.service")
 SYSTEMD = REPO / "systemd"
 VENV_COURIER = REPO / ".venv" / "bin" / "courier"
 GROW_DATA = REPO / "image-build" / "overlay" / "usr" / "lib" / "courier" / "grow-data"
@@ -24,6 +25,7 @@ def units(tmp_path: Path) -> Path:
     for name in UNITS:
         text = (SYSTEMD / name).read_text()
         text = text.replace("/opt/courier/venv/bin/courier", str(VENV_COURIER))
+        text = text.replace("/opt/courier/venv/bin/python", str(VENV_COURIER.with_name("python")))
         (tmp_path / name).write_text(text.replace("/usr/lib/courier/grow-data", str(GROW_DATA)))
     return tmp_path
 
@@ -65,6 +67,20 @@ def test_network_helper_has_only_network_capabilities(units: Path) -> None:
     assert "CAP_SYS_ADMIN" not in caps
     assert "CAP_NET_ADMIN" in caps
     assert _exposure(units, "courier-net.service") < 5.0
+
+
+def test_update_helper_mounts_sticks_where_rauc_sees_them_and_has_no_network(units: Path) -> None:
+    text = (SYSTEMD / "courier-update.service").read_text()
+    line = re.search(r"^CapabilityBoundingSet=(.*)$", text, re.MULTILINE)
+    assert line is not None
+    assert set(line.group(1).split()) == {"CAP_SYS_ADMIN", "CAP_DAC_READ_SEARCH"}
+    # Any of these gives the service its own mount namespace: rauc would not see the stick.
+    for private in ("ProtectSystem=", "PrivateTmp=", "ReadWritePaths=", "ProtectHome=",
+                    "PrivateDevices=", "TemporaryFileSystem="):
+        assert not re.search(rf"^{private}", text, re.MULTILINE), private
+    assert re.search(r"^RestrictAddressFamilies=AF_UNIX$", text, re.MULTILINE)
+    assert "--download /var/lib/courier/update/bundle.raucb" in text
+    assert _exposure(units, "courier-update.service") < 5.0
 
 
 def test_sysusers_creates_the_user_in_a_scratch_root(tmp_path: Path) -> None:

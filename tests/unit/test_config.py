@@ -77,6 +77,18 @@ def test_secrets_are_masked_for_display(tmp_path: Path) -> None:
     assert shown["hotspot"]["passphrase"] == "********"
 
 
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://updates.example.org/courier/current.raucb",
+     "https://updates.example.org/courier/current.raucb"),
+    ("https://fleet:s3cret@updates.example.org/c.raucb?token=abc#x",
+     "https://updates.example.org/c.raucb (login/query hidden)"),
+])
+def test_the_update_url_is_shown_without_login_or_query(tmp_path: Path, url: str,
+                                                         shown: str) -> None:
+    conf = _write(tmp_path / "c.toml", f'[update]\nurl = "{url}"\n')
+    assert as_masked_dict(load_config(conf, environ={}))["update"]["url"] == shown
+
+
 def test_config_show_prints_valid_toml_without_secrets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -118,3 +130,36 @@ def test_collection_settings_have_the_field_defaults() -> None:
     assert server.small_message_agents == ("grpc-java-okhttp/",)
     assert server.collect_expiry_margin_seconds == 7200
     assert server.collect_deadline_seconds == 10.0
+
+
+def test_update_section_is_read_from_files_and_environment(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "c.toml", '[update]\nurl = "https://updates.example/courier.raucb"\n')
+    config = load_config(conf, environ={"COURIER_UPDATE__MAX_BYTES": "1000"})
+    assert config.update.url == "https://updates.example/courier.raucb"
+    assert config.update.max_bytes == 1000
+    assert config.update.ca_file == ""
+    assert Config().update.url == ""
+    assert Config().update.max_bytes == 768 * 1024 * 1024
+
+
+@pytest.mark.parametrize("url", [
+    "http://updates.example/b.raucb", "ftp://updates.example/b.raucb", "updates.example/b.raucb",
+    "https:///b.raucb", "https://updates.example:port/b.raucb", "https://up dates.example/b",
+])
+def test_an_update_url_that_is_not_https_is_refused(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={}, overrides={"update": {"url": url + "?token=s3cret"}})
+    assert any("[update] url must be an HTTPS address" in p for p in caught.value.problems)
+    assert not any("s3cret" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("max_bytes", [0, -1])
+def test_update_max_bytes_must_be_positive(max_bytes: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={}, overrides={"update": {"max_bytes": max_bytes}})
+    assert "[update] max_bytes must be positive" in caught.value.problems
+
+
+def test_an_https_update_url_is_accepted() -> None:
+    url = "https://user:pw@updates.example:8443/org/courier.raucb?token=x"
+    assert load_config(None, environ={}, overrides={"update": {"url": url}}).update.url == url

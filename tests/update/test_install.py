@@ -1,13 +1,12 @@
 """The privileged install's checks, on bundles made by make-bundle and read by real rauc."""
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from courier.update.install import UpdateRefusedError, check_bundle, check_not_older, parse_version
+from tests.update.fake_updates import make_bundles
 
 BUILD = Path(__file__).resolve().parents[2] / "image-build"
 
@@ -17,18 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("rauc") is None, reason="needs rauc
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Org keys, another CA, and bundles 0.1.0 and 0.3.0 signed by the org."""
-    path = tmp_path_factory.mktemp("install")
-    for org in ("org", "other"):
-        subprocess.run([BUILD / "make-update-keys", path / org, org], check=True,
-                       capture_output=True)
-    (path / "fs").mkdir()
-    (path / "fs/blob").write_bytes(os.urandom(200_000))
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", path / "fs", path / "root.ext4", "8M"],
-                   check=True)
-    for v in ("0.1.0", "0.3.0"):
-        subprocess.run([BUILD / "make-bundle", path / "root.ext4", v, path / "org",
-                        path / f"c-{v}.raucb"], check=True, capture_output=True)
-    return path
+    return make_bundles(tmp_path_factory)
 
 
 def keyring(made: Path, org: str = "org") -> tuple[str, ...]:
@@ -37,18 +25,18 @@ def keyring(made: Path, org: str = "org") -> tuple[str, ...]:
 
 
 def test_newer_bundle_accepted(made: Path) -> None:
-    assert check_bundle(made / "c-0.3.0.raucb", "0.2.0", keyring(made)) == "0.3.0"
-    assert check_bundle(made / "c-0.3.0.raucb", "0.3.0", keyring(made)) == "0.3.0"
+    assert check_bundle(made / "courier-0.3.0.raucb", "0.2.0", keyring(made)) == "0.3.0"
+    assert check_bundle(made / "courier-0.3.0.raucb", "0.3.0", keyring(made)) == "0.3.0"
 
 
 def test_older_bundle_refused(made: Path) -> None:
     with pytest.raises(UpdateRefusedError, match=r"bundle 0.1.0 is older than the running 0.2.0"):
-        check_bundle(made / "c-0.1.0.raucb", "0.2.0", keyring(made))
+        check_bundle(made / "courier-0.1.0.raucb", "0.2.0", keyring(made))
 
 
 def test_bundle_of_another_ca_refused_with_rauc_reason(made: Path) -> None:
     with pytest.raises(UpdateRefusedError, match="signature verification failed"):
-        check_bundle(made / "c-0.3.0.raucb", "0.2.0", keyring(made, "other"))
+        check_bundle(made / "courier-0.3.0.raucb", "0.2.0", keyring(made, "other"))
 
 
 def test_version_order_is_numeric() -> None:
