@@ -20,7 +20,14 @@ from courier.update.bootsel import BootselError, current_slot
 from courier.update.install import RAUC, UpdateRefusedError, check_bundle, parse_version
 from courier.update.offer import Candidates, HelperStatus, Offer, write_status
 from courier.update.refusal import refusal_words
-from courier.update.sticks import SYS_BLOCK, bundles_on, mount_read_only, unmount, usb_volumes
+from courier.update.sticks import (
+    MOUNTINFO,
+    SYS_BLOCK,
+    bundles_on,
+    mount_read_only,
+    unmount,
+    usb_volumes,
+)
 
 LOG = logging.getLogger(__name__)
 DOWNLOAD = "download"
@@ -52,11 +59,11 @@ class UpdateHelper:
                  mount: Callable[[Path, Path], bool] = mount_read_only,
                  unmount: Callable[[Path], None] = unmount,
                  reboot: Reboot = tryboot_reboot, cmdline: Path = Path("/proc/cmdline"),
-                 compatible: str | None = None) -> None:
+                 compatible: str | None = None, mountinfo: Path = MOUNTINFO) -> None:
         self.run_dir, self.running, self.download = run_dir, running, download
         self._sys_block, self._dev, self._rauc_args = sys_block, dev, rauc_args
         self._install_argv, self._mount, self._unmount = tuple(install_argv), mount, unmount
-        self._reboot, self._compatible = reboot, compatible
+        self._reboot, self._compatible, self._mountinfo = reboot, compatible, mountinfo
         self._sticks: dict[str, Path] = {}  # device name -> mount point
         self._candidates = Candidates()
         self.status = HelperStatus(slot=booted_slot(cmdline))
@@ -72,7 +79,7 @@ class UpdateHelper:
     async def scan(self) -> None:
         """Attach sticks that appeared, forget those pulled out."""
         async with self._lock:
-            present = set(await asyncio.to_thread(usb_volumes, self._sys_block))
+            present = set(await asyncio.to_thread(usb_volumes, self._sys_block, self._mountinfo))
             for name in sorted(set(self._sticks) - present):
                 LOG.info("update: USB stick %s removed", name)
                 await asyncio.to_thread(self._unmount, self._sticks.pop(name))

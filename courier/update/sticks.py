@@ -7,13 +7,18 @@ from pathlib import Path
 
 LOG = logging.getLogger(__name__)
 SYS_BLOCK = Path("/sys/class/block")
+MOUNTINFO = Path("/proc/self/mountinfo")
 MOUNT_OPTIONS = "ro,nosuid,nodev,noexec,noatime"
 MAX_BUNDLES = 8  # a stick with more bundles than this is not an update stick: the newest 8
 
 
-def usb_volumes(sys_block: Path = SYS_BLOCK) -> list[str]:
-    """Return USB block devices that may hold a filesystem: partitions, unpartitioned disks."""
+def usb_volumes(sys_block: Path = SYS_BLOCK, mountinfo: Path = MOUNTINFO) -> list[str]:
+    """Return USB block devices that may hold a filesystem: partitions, unpartitioned disks.
+
+    Devices already mounted are left out: a Pi booted from a USB disk is not an update stick.
+    """
     found = []
+    busy = mounted_numbers(mountinfo)
     try:
         entries = sorted(sys_block.iterdir())
     except OSError:
@@ -27,9 +32,26 @@ def usb_volumes(sys_block: Path = SYS_BLOCK) -> list[str]:
                               if child.is_dir() and child.name.startswith(entry.name))
         except OSError:
             continue  # gone while looked at: the next scan sees it settled
-        if (entry / "partition").exists() or not partitioned:
+        if ((entry / "partition").exists() or not partitioned) and _number(entry) not in busy:
             found.append(entry.name)
     return found
+
+
+def mounted_numbers(mountinfo: Path = MOUNTINFO) -> set[str]:
+    """Return the MAJOR:MINOR of every mounted device (the third field of mountinfo)."""
+    try:
+        lines = mountinfo.read_text().splitlines()
+    except OSError:
+        return set()
+    return {fields[2] for fields in (line.split() for line in lines) if len(fields) > 2}
+
+
+def _number(entry: Path) -> str:
+    """Return a block device's MAJOR:MINOR from sysfs ("" when unreadable)."""
+    try:
+        return (entry / "dev").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _size(entry: Path) -> int:

@@ -65,11 +65,13 @@ class Board:
         device = self.root / f"sys/devices/pci0/{bus}/block/{name}"
         device.mkdir(parents=True, exist_ok=True)
         (device / "size").write_text("7864320\n")
+        (device / "dev").write_text("8:0\n")
         (self.sys_block / name).symlink_to(device)
         for part in parts:
             (device / part).mkdir(exist_ok=True)
             (device / part / "partition").write_text("1\n")
             (device / part / "size").write_text("7862272\n")
+            (device / part / "dev").write_text(f"8:{part[-1]}\n")
             (self.sys_block / part).symlink_to(device / part)
 
     def pull(self, name: str, parts: tuple[str, ...] = ()) -> None:
@@ -106,4 +108,5 @@ def helper_for(board: Board, made: Path, download: Path | None = None,
     return UpdateHelper(run_dir, running, download=download, sys_block=board.sys_block,
                         rauc_args=(f"--keyring={made / 'org/ca.cert.pem'}",),
                         install_argv=(str(board.rauc),), mount=board.mount,
-                        unmount=board.unmount, reboot=board.reboot, compatible=compatible)
+                        unmount=board.unmount, reboot=board.reboot, compatible=compatible,
+                        mountinfo=board.root / "mountinfo")

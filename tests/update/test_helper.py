@@ -36,8 +36,17 @@ def test_only_usb_partitions_and_unpartitioned_usb_disks_are_volumes(board: Boar
     board.disk("sda", ("sda1", "sda2"))
     board.disk("sdb")
     board.disk("sdc", usb=False)
-    assert usb_volumes(board.sys_block) == ["sda1", "sda2", "sdb"]
-    assert usb_volumes(board.root / "nothing") == []
+    nothing_mounted = board.root / "no-mounts"
+    assert usb_volumes(board.sys_block, nothing_mounted) == ["sda1", "sda2", "sdb"]
+    assert usb_volumes(board.root / "nothing", nothing_mounted) == []
+
+
+def test_a_usb_disk_already_mounted_is_not_a_stick(board: Board) -> None:
+    board.disk("sda", ("sda1", "sda2"))  # a Pi booted from a USB disk: its root is sda2
+    mountinfo = board.root / "mountinfo"
+    mountinfo.write_text("22 1 8:2 / / ro,noatime shared:1 - ext4 /dev/sda2 ro\n"
+                         "30 22 0:26 / /run rw shared:5 - tmpfs tmpfs rw\n")
+    assert usb_volumes(board.sys_block, mountinfo) == ["sda1"]
 
 
 def test_a_stick_offers_its_newest_acceptable_bundle_and_says_why_others_are_refused(
