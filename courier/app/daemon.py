@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from courier.app.sdnotify import notify, watchdog_interval
 from courier.app.status import StatusWriter, first_status
 from courier.app.sync_runner import SyncParts, SyncRunner
 from courier.app.too_big import publish_too_big
-from courier.app.updates import Updates, fetch_offered
+from courier.app.updates import Updates, fetch_offered, install_or_say
 from courier.app.upkeep import Upkeep, UpkeepSettings
 from courier.clock import TrustedClock, system_now
 from courier.clock_rtc import ntp_synchronized
@@ -93,7 +94,8 @@ class Daemon:
             after=lambda: self.upkeep is not None and self.upkeep.check_network_time(),
             helper=self._helper(),
             hotspot_open=lambda: self.session is not None and self.session.hotspot_open,
-            update=self._fetch_update))
+            update=lambda: fetch_offered(self.updates, self.config.update,
+                                         self.data_dir / "update")))
         self.upkeep = Upkeep(lambda: self.store, clock, system, lambda: ntp_synchronized(flag),
                              UpkeepSettings(
                                  reclaim_every=float(self.config.store.reclaim_interval_seconds),
@@ -129,21 +131,6 @@ class Daemon:
         from courier.app.wifi_wiring import HelperUplink  # noqa: PLC0415 - pyroute2 is slow
 
         return HelperUplink(net_socket(self.config))
-
-    async def _install_update(self, version: str) -> bool:
-        """Ask the update helper to install what the courier confirmed; say why it failed."""
-        assert self.updates is not None
-        if await self.updates.install(version):
-            return True
-        if self.writer is not None:
-            self.writer.problem(self.updates.why)
-        return False
-
-    async def _fetch_update(self) -> None:
-        """Fetch the organisation's update bundle, if one is configured, for the helper."""
-        update = self.config.update
-        await fetch_offered(self.updates, update.url, self.data_dir / "update",
-                            ca_file=update.ca_file, max_bytes=update.max_bytes)
 
     def _collect_settings(self) -> CollectSettings:
         """Return how CollectCargo serves clients, from [server]."""
@@ -258,7 +245,7 @@ class Daemon:
             close_hotspot=lambda: self._hotspot("close"), internet_sync=self.syncs.press,
             stop_sync=self.syncs.stop, wipe=self._wipe, activity=self._activity,
             fault=writer.problem, wifi_sync=self.syncs.press_wifi,
-            install_update=self._install_update)
+            install_update=partial(install_or_say, updates, writer.problem))
         # Reading routes needs no privileges: watched in every mode, so a laptop with configured
         # gateways syncs with them from a press.
         uplink = asyncio.create_task(watch_uplink(

@@ -9,10 +9,12 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from courier.app.control import ask
+from courier.config import UpdateConfig
 from courier.update.bootsel import DEFAULT_BOOT, BootPartition
 from courier.update.fetch import FetchError, fetch_bundle
 from courier.update.offer import SOCKET_NAME, SOURCES, HelperStatus, read_status
@@ -139,19 +141,27 @@ class Updates:
         return offer if isinstance(offer, str) else None
 
 
-async def fetch_offered(updates: Updates | None, url: str, spool: Path, *, ca_file: str,
-                        max_bytes: int, seconds: float = FETCH_SECONDS) -> None:
+async def install_or_say(updates: Updates, say: Callable[[str], None], version: str) -> bool:
+    """Ask the helper to install what the courier confirmed; `say` why it failed (the panel)."""
+    if await updates.install(version):
+        return True
+    say(updates.why)
+    return False
+
+
+async def fetch_offered(updates: Updates | None, config: UpdateConfig, spool: Path,
+                        seconds: float = FETCH_SECONDS) -> None:
     """Fetch the organisation's bundle over the uplink (resuming), then have the helper check it.
 
     Called at the end of each Internet sync while the uplink is up; never fails the sync.
     """
-    if updates is None or not url:
+    if updates is None or not config.url:
         return
     cancel = threading.Event()
     try:
         result = await asyncio.to_thread(
-            fetch_bundle, url, spool, ca_file=ca_file, max_bytes=max_bytes,
-            deadline=time.monotonic() + seconds, cancel=cancel)
+            fetch_bundle, config.url, spool, ca_file=config.ca_file,
+            max_bytes=config.max_bytes, deadline=time.monotonic() + seconds, cancel=cancel)
     except FetchError as error:
         LOG.warning("update: download failed: %s", error)
         return
