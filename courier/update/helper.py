@@ -79,7 +79,8 @@ class UpdateHelper:
     async def scan(self) -> None:
         """Attach sticks that appeared, forget those pulled out."""
         async with self._lock:
-            present = set(await asyncio.to_thread(usb_volumes, self._sys_block, self._mountinfo))
+            present = set(await asyncio.to_thread(usb_volumes, self._sys_block, self._mountinfo,
+                                                  self.run_dir))
             for name in sorted(set(self._sticks) - present):
                 LOG.info("update: USB stick %s removed", name)
                 await asyncio.to_thread(self._unmount, self._sticks.pop(name))

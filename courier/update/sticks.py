@@ -12,13 +12,15 @@ MOUNT_OPTIONS = "ro,nosuid,nodev,noexec,noatime"
 MAX_BUNDLES = 8  # a stick with more bundles than this is not an update stick: the newest 8
 
 
-def usb_volumes(sys_block: Path = SYS_BLOCK, mountinfo: Path = MOUNTINFO) -> list[str]:
+def usb_volumes(sys_block: Path = SYS_BLOCK, mountinfo: Path = MOUNTINFO,
+                ours: Path | None = None) -> list[str]:
     """Return USB block devices that may hold a filesystem: partitions, unpartitioned disks.
 
-    Devices already mounted are left out: a Pi booted from a USB disk is not an update stick.
+    Devices mounted elsewhere than under `ours` (the helper's own stick mounts) are left out:
+    a Pi booted from a USB disk is not an update stick.
     """
     found = []
-    busy = mounted_numbers(mountinfo)
+    busy = mounted_numbers(mountinfo, ours)
     try:
         entries = sorted(sys_block.iterdir())
     except OSError:
@@ -37,13 +39,15 @@ def usb_volumes(sys_block: Path = SYS_BLOCK, mountinfo: Path = MOUNTINFO) -> lis
     return found
 
 
-def mounted_numbers(mountinfo: Path = MOUNTINFO) -> set[str]:
-    """Return the MAJOR:MINOR of every mounted device (the third field of mountinfo)."""
+def mounted_numbers(mountinfo: Path = MOUNTINFO, ours: Path | None = None) -> set[str]:
+    """Return MAJOR:MINOR of mounted devices (mountinfo's 3rd field), but those under `ours`."""
     try:
         lines = mountinfo.read_text().splitlines()
     except OSError:
         return set()
-    return {fields[2] for fields in (line.split() for line in lines) if len(fields) > 2}
+    mine = f"{ours}/" if ours is not None else None
+    return {fields[2] for fields in (line.split() for line in lines)
+            if len(fields) > 4 and not (mine and fields[4].startswith(mine))}
 
 
 def _number(entry: Path) -> str:

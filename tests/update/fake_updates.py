@@ -87,12 +87,18 @@ class Board:
         for bundle in self.sticks[device.name]:
             shutil.copy(bundle, target / bundle.name)
         self.mounted.append(device.name)
+        number = (self.sys_block / device.name / "dev").read_text().strip()
+        with (self.root / "mountinfo").open("a") as mountinfo:  # as the kernel shows it
+            mountinfo.write(f"40 22 {number} / {target} ro - vfat {device} ro\n")
         return True
 
     def unmount(self, target: Path) -> None:
         """Play umount."""
         self.unmounted.append(target.name)
         shutil.rmtree(target)
+        mountinfo = self.root / "mountinfo"
+        kept = [line for line in mountinfo.read_text().splitlines() if f" {target} " not in line]
+        mountinfo.write_text("".join(f"{line}\n" for line in kept))
 
     async def reboot(self) -> None:
         """Count reboots."""

@@ -56,6 +56,7 @@ def test_a_stick_offers_its_newest_acceptable_bundle_and_says_why_others_are_ref
                             made / "courier-0.4.0.raucb", made / "garbage.raucb"]
     helper = helper_for(board, made)
     asyncio.run(helper.scan())
+    asyncio.run(helper.scan())  # its own mount of the stick does not make it "in use"
     status = read_status(helper.run_dir)
     assert status is not None
     assert status.offer == Offer("0.3.0", "usb", "courier-0.3.0.raucb")
