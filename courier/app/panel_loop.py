@@ -137,8 +137,9 @@ class PanelLoop:
         if bool(self._faults) != self.machine.fault:
             self._fault_detail(next(iter(self._faults.values()), ""))
             await self.feed(FaultChanged(active=bool(self._faults)))
-        if (self.status.update_offer or None) != self.machine.update_offer:
-            await self.feed(UpdateOffered(self.status.update_offer or None))
+        offered = (self.status.update_offer or None, self.status.update_serial)
+        if offered != (self.machine.update_offer, self.machine.update_serial):
+            await self.feed(UpdateOffered(*offered))
         activity = self._activity()
         if activity > self._last_activity:
             self._last_activity = activity

@@ -60,6 +60,7 @@ class StatusWriter:
             clients=self._clients(counters), gateways=tuple(self._progress.values()),
             transfer_title="Internet sync" if self._internet else "Hotspot sync",
             update_offer=update.offer, update_source=update.source,
+            update_serial=update.serial,
             update_percent=update.percent, update_words=update.words,
             notices=self._settings_notices + update.notices)
         return self.status

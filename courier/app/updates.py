@@ -23,6 +23,7 @@ from courier.update.words import boot_facts, read_seen, remember, words_for
 LOG = logging.getLogger(__name__)
 HELPER_RUN_DIR = Path("/run/courier-update")
 BOOT_CHECK_SECONDS = 10.0  # a trial is committed by the health check while the daemon runs
+HELPER_REREAD_SECONDS = 1.0  # the helper's status is read at least this often
 FETCH_SECONDS = 300.0  # at most this long per sync on the bundle; the rest at the next sync
 
 
@@ -32,6 +33,7 @@ class UpdateFacts:
 
     offer: str = ""
     source: str = ""
+    serial: int = 0  # changes when the offer is made afresh (the stick plugged in again)
     percent: int | None = None
     words: str = ""
     notices: tuple[str, ...] = ()
@@ -51,7 +53,8 @@ class Updates:
         self._boot_checked = float("-inf")
         self._slot = ""  # the booted slot, once the helper said it (/proc/cmdline is hidden)
         self._helper: HelperStatus | None = None
-        self._helper_stamp: tuple[int, int] | None = None
+        self._helper_stamp: tuple[int, int, int, int] | None = None
+        self._helper_read = float("-inf")
         self._said_refused: tuple[str, ...] = ()
         self.why = ""  # why the last install asked for failed, in words (the problem's detail)
 
@@ -97,19 +100,23 @@ class Updates:
                                words=helper.words if helper else "",
                                percent=helper.percent if helper else None)
         offer = helper.offer
-        return UpdateFacts(offer.version, SOURCES.get(offer.source, offer.source),
+        return UpdateFacts(offer.version, SOURCES.get(offer.source, offer.source), offer.serial,
                            helper.percent, helper.words, tuple(notices))
 
     def _read_helper(self) -> HelperStatus | None:
-        """Return the helper's status, read again only when its file changed."""
+        """Return the helper's status, read again when its file changed (or a second passed)."""
         try:
             stat = (self.run_dir / "status.json").stat()
         except OSError:
             self._helper = self._helper_stamp = None
             return None
-        stamp = (stat.st_mtime_ns, stat.st_ino)
-        if stamp != self._helper_stamp:
+        now = time.monotonic()
+        # Inode numbers are reused and timestamps are coarse: two quick replacements can look
+        # alike, so the file is also read again every second.
+        stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_size)
+        if stamp != self._helper_stamp or now - self._helper_read >= HELPER_REREAD_SECONDS:
             self._helper_stamp, self._helper = stamp, read_status(self.run_dir)
+            self._helper_read = now
             if self._helper is not None and self._helper.refused != self._said_refused:
                 self._said_refused = self._helper.refused
                 for line in self._helper.refused:

@@ -63,6 +63,7 @@ class DeviceStatus:
     version: str = ""  # the running courier version
     update_offer: str = ""  # the system update version offered ("": none)
     update_source: str = ""  # where it comes from, in words: "USB stick", "download"
+    update_serial: int = 0  # the helper's serial of the offer: new when offered afresh
     update_percent: int | None = None  # install progress, when the helper knows it
     update_words: str = ""  # what the install is doing ("Checking bundle", "Restarting into X")
 

@@ -98,6 +98,7 @@ class SessionMachine:
         self.sync_running = False
         self.over_wifi = False  # the last sync started went over Wi-Fi
         self.update_offer: str | None = None  # the system update version offered now
+        self.update_serial = 0  # the helper's serial of that offer
         self.update_dismissed: str | None = None  # "not now" or failed: not shown until changed
         self.update_failed = False
         self.updating = False
@@ -196,9 +197,9 @@ class SessionMachine:
             case FaultChanged():
                 self.fault = event.active
             case UpdateOffered():
-                if event.version != self.update_offer:  # withdrawn or changed: ask again
-                    self.update_dismissed = None
-                self.update_offer = event.version
+                if (event.version, event.serial) != (self.update_offer, self.update_serial):
+                    self.update_dismissed = None  # withdrawn, changed or offered afresh: ask again
+                self.update_offer, self.update_serial = event.version, event.serial
 
     def _update_finished(self, ok: bool) -> Kind | None:
         """Record the end of an install (even during a wipe); return its kind."""

@@ -182,6 +182,7 @@ class UpdateOffered:
     """The system update offered changed (None: none any more, e.g. the stick was pulled)."""
 
     version: str | None
+    serial: int = 0  # the helper's serial: a new one is a fresh offer (the stick plugged again)
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,6 @@ class UpdateHelper:
             return {"error": "this device takes no downloaded updates"}
         async with self._lock:
             found = [self.download] if self.download.is_file() else []
-            self._candidates.drop(DOWNLOAD)
             await self._check_all(DOWNLOAD, found, "download")
             self.publish()
         offer = self._candidates.offers.get(DOWNLOAD)
@@ -110,6 +109,8 @@ class UpdateHelper:
 
     async def _check_all(self, where: str, bundles: list[Path], source: str) -> None:
         """Check bundles from one place; keep the newest acceptable one as its candidate."""
+        previous = self._candidates.offers.get(where)  # a download checked again
+        self._candidates.drop(where)
         best: tuple[tuple[int, ...], Offer, Path] | None = None
         refused: list[str] = []
         for bundle in bundles:
@@ -128,7 +129,7 @@ class UpdateHelper:
                 best = (key, Offer(version, source, bundle.name[:200]), bundle)
         if best is not None:
             LOG.info("update: %s offers version %s", best[1].name, best[1].version)
-            self._candidates.offers[where], self._candidates.paths[where] = best[1], best[2]
+            self._candidates.put(where, best[1], best[2], previous)
         if refused:
             self._candidates.refused[where] = refused
 

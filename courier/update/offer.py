@@ -5,7 +5,7 @@ The helper (root) writes /run/courier-update/status.json atomically on every cha
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from courier.atomic import write_atomically
@@ -24,6 +24,7 @@ class Offer:
     version: str
     source: str  # "usb" or "download"
     name: str  # the bundle's file name (for the journal)
+    serial: int = 0  # new each time a place offers it afresh (a stick plugged in again)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,11 @@ def _parse(raw: object) -> HelperStatus:
     offer = raw.get("offer")
     parsed = None
     if offer is not None:
-        parsed = Offer(_text(offer["version"]), _text(offer["source"]), _text(offer["name"]))
+        serial = offer.get("serial", 0)
+        if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+            raise TypeError("bad serial")
+        parsed = Offer(_text(offer["version"]), _text(offer["source"]), _text(offer["name"]),
+                       serial)
         if parsed.source not in SOURCES:
             raise ValueError("unknown source")
     state = _text(raw.get("state", "idle"))
@@ -98,6 +103,16 @@ class Candidates:
     offers: dict[str, Offer] = field(default_factory=dict)  # where -> offer
     paths: dict[str, Path] = field(default_factory=dict)  # where -> bundle path
     refused: dict[str, list[str]] = field(default_factory=dict)  # where -> reasons
+    issued: int = 0  # the last offer serial given out
+
+    def put(self, where: str, offer: Offer, path: Path, previous: Offer | None) -> None:
+        """Keep a place's offer: the same version checked again keeps its serial, else a new one."""
+        if previous is not None and previous.version == offer.version:
+            serial = previous.serial
+        else:
+            self.issued += 1
+            serial = self.issued
+        self.offers[where], self.paths[where] = replace(offer, serial=serial), path
 
     def drop(self, where: str) -> None:
         """Forget what came from one place (a stick pulled out)."""

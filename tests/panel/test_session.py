@@ -467,6 +467,17 @@ def test_not_now_dismisses_the_offer_until_it_is_withdrawn_and_made_again() -> N
     assert state_of(machine) is State.UPDATE_OFFER
 
 
+def test_a_stick_plugged_again_unseen_is_asked_about_again_by_its_new_serial() -> None:
+    machine = machine_in(State.IDLE)
+    machine.handle(UpdateOffered(OFFER, serial=1), 1.0)
+    machine.handle(ShortPress(), 2.0)  # "not now"
+    machine.handle(UpdateOffered(OFFER, serial=1), 3.0)  # the same offer seen again: not asked
+    assert state_of(machine) is State.IDLE
+    # Pulled and plugged again between two looks at the helper: only the serial tells.
+    machine.handle(UpdateOffered(OFFER, serial=2), 4.0)
+    assert state_of(machine) is State.UPDATE_OFFER
+
+
 def test_a_failed_install_shows_the_problem_and_is_not_offered_again() -> None:
     machine = machine_in(State.IDLE)
     machine.handle(UpdateOffered(OFFER), 1.0)

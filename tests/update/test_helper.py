@@ -59,7 +59,7 @@ def test_a_stick_offers_its_newest_acceptable_bundle_and_says_why_others_are_ref
     asyncio.run(helper.scan())  # its own mount of the stick does not make it "in use"
     status = read_status(helper.run_dir)
     assert status is not None
-    assert status.offer == Offer("0.3.0", "usb", "courier-0.3.0.raucb")
+    assert status.offer == Offer("0.3.0", "usb", "courier-0.3.0.raucb", serial=1)
     refused = dict(line.split(": ", 1) for line in status.refused)
     assert refused == {"courier-0.1.0.raucb": "older than this system",
                        "courier-0.4.0.raucb": "not signed by this fleet's key",
@@ -69,6 +69,10 @@ def test_a_stick_offers_its_newest_acceptable_bundle_and_says_why_others_are_ref
     asyncio.run(helper.scan())
     assert read_status(helper.run_dir) == HelperStatus()
     assert board.unmounted == ["stick-sda1"]
+    board.disk("sda", ("sda1",))  # plugged in again: the same bundle is a fresh offer
+    asyncio.run(helper.scan())
+    status = read_status(helper.run_dir)
+    assert status is not None and status.offer is not None and status.offer.serial == 2
 
 
 def test_a_bundle_for_another_device_is_refused(board: Board, made: Path) -> None:
@@ -154,7 +158,12 @@ def test_the_download_is_checked_from_its_fixed_path_only(board: Board, made: Pa
     assert foreign == {"offer": None, "refused": ["bundle.raucb: not signed by this fleet's key"]}
     assert good == {"offer": "0.3.0"}
     status = read_status(helper.run_dir)
-    assert status is not None and status.offer == Offer("0.3.0", "download", "bundle.raucb")
+    assert status is not None
+    assert status.offer == Offer("0.3.0", "download", "bundle.raucb", serial=1)
+    # Checked again after the next sync: the same version is the same offer ("not now" holds).
+    assert asyncio.run(helper.check_download()) == {"offer": "0.3.0"}
+    status = read_status(helper.run_dir)
+    assert status is not None and status.offer is not None and status.offer.serial == 1
 
 
 @pytest.fixture

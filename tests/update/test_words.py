@@ -79,15 +79,18 @@ def test_the_helper_refusals_and_failures_are_notices_and_the_offer_is_shown(
     updates = Updates("0.2.0", tmp_path / "state", run, tmp_path / "boot")
     assert updates.facts().offer == ""  # no helper: nothing offered, nothing said
     run.mkdir()
-    write_status(run, HelperStatus(Offer("0.3.0", "download", "bundle.raucb"),
+    write_status(run, HelperStatus(Offer("0.3.0", "download", "bundle.raucb", 7),
                                    ("old.raucb: older than this system",), "failed", None,
                                    "does not fit the other slot", 1))
     facts = updates.facts()
-    assert (facts.offer, facts.source) == ("0.3.0", "download")
+    assert (facts.offer, facts.source, facts.serial) == ("0.3.0", "download", 7)
     assert facts.notices == ("Update refused: old.raucb: older than this system",)
     assert facts.words == "does not fit the other slot"  # the problem screen says it
     (run / "status.json").write_text('{"offer": {"version": 3}}')
     assert updates.facts().offer == ""  # not ours: read as no helper
+    (run / "status.json").write_text(
+        '{"offer": {"version": "0.3.0", "source": "usb", "name": "a", "serial": -1}}')
+    assert updates.facts().offer == ""
 
 
 def test_a_laptop_without_the_helper_stops_looking_and_says_nothing(tmp_path: Path) -> None:
